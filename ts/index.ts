@@ -1,0 +1,51 @@
+/**
+ * voxrtc: a WebRTC audio backend for Node.js over a native audio core.
+ *
+ * This entry point exports the audio core: Opus encoding and decoding,
+ * resampling, sample-format and channel-layout conversion, and G.711.
+ * @packageDocumentation
+ */
+import { getNativeInfo, type NativeInfo } from './core/native';
+
+export { OpusEncoder } from './core/opus-encoder';
+export type { OpusEncoderOptions, OpusApplication, OpusSampleRate } from './core/opus-encoder';
+export { OpusDecoder } from './core/opus-decoder';
+export type { OpusDecoderOptions, SampleFormat } from './core/opus-decoder';
+export { Resampler } from './core/resampler';
+export type { ResamplerOptions, ResamplerQuality } from './core/resampler';
+export {
+  s16ToF32,
+  s16ToF32Into,
+  f32ToS16,
+  f32ToS16Into,
+  interleave,
+  interleaveInto,
+  deinterleave,
+  deinterleaveInto,
+  remix,
+  remixInto,
+  defaultRemixMatrix,
+} from './core/convert';
+export type { RemixOptions } from './core/convert';
+export { ulawEncode, ulawEncodeInto, ulawDecode, ulawDecodeInto, alawEncode, alawEncodeInto, alawDecode, alawDecodeInto } from './core/g711';
+export type { Pcm } from './core/validate';
+export type { NativeInfo } from './core/native';
+
+/**
+ * Which native binary is in use (`path`, `source`) and the library versions it
+ * was built with. Reading a property loads the addon if it is not loaded yet.
+ */
+export const nativeInfo: NativeInfo = {
+  get path() {
+    return getNativeInfo().path;
+  },
+  get source() {
+    return getNativeInfo().source;
+  },
+  get opusVersion() {
+    return getNativeInfo().opusVersion;
+  },
+  get samplerateVersion() {
+    return getNativeInfo().samplerateVersion;
+  },
+};
