@@ -64,11 +64,10 @@ install_npm_dependencies() {
     return
   fi
   log "installing npm dependencies"
-  if [ -f package-lock.json ]; then
-    npm ci --no-audit --no-fund --loglevel=error
-  else
-    npm install --no-audit --no-fund --loglevel=error
-  fi
+  # `npm install` rather than `npm ci`: the lock file cannot list the
+  # platform-specific optional packages some tools pull in, which `npm ci`
+  # then reports as out of sync. Versions still come from the lock file.
+  npm install --no-audit --no-fund --loglevel=error
 }
 
 # --- native addon ----------------------------------------------------------
