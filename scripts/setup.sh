@@ -83,8 +83,21 @@ build_native() {
   }
 }
 
+# A prebuilt binary older than the local build is stale (the loader prefers
+# prebuilds/): drop it; `npm run prebuild` makes a fresh one.
+drop_stale_prebuild() {
+  local tag prebuilt
+  tag="$(node -p 'process.platform + "-" + process.arch')"
+  prebuilt="prebuilds/$tag/voxrtc.node"
+  if [ -f "$prebuilt" ] && [ build/Release/voxrtc.node -nt "$prebuilt" ]; then
+    log "removing stale $prebuilt"
+    rm -rf "prebuilds/$tag"
+  fi
+}
+
 install_system_packages
 install_npm_dependencies
 mkdir -p build
 build_native
+drop_stale_prebuild
 npx --no-install tsc -p tsconfig.build.json
