@@ -49,3 +49,18 @@ export const nativeInfo: NativeInfo = {
     return getNativeInfo().samplerateVersion;
   },
 };
+
+// --- media layer: frames and tracks, no network ---
+export { AudioFrame } from './media/audio-frame';
+export type { AudioFrameInit, AudioFormat, AudioLayout, TimeBase } from './media/audio-frame';
+export { MediaStreamTrack, MediaStreamError } from './media/media-stream-track';
+export type { TrackState } from './media/media-stream-track';
+export { AudioStreamTrack } from './media/audio-stream-track';
+export type { AudioStreamTrackOptions } from './media/audio-stream-track';
+export { AudioSource, AudioSourceTrack } from './media/audio-source';
+export type { AudioSourceOptions, PushOptions } from './media/audio-source';
+export { MediaBlackHole } from './media/black-hole';
+export { MediaRelay, RelayTrack } from './media/relay';
+export type { MediaRelayOptions, SubscribeOptions } from './media/relay';
+export { AudioResampler } from './media/audio-resampler';
+export type { AudioResamplerOptions } from './media/audio-resampler';
