@@ -71,6 +71,8 @@ Napi::Value OpusDecoderWrap::Decode(const Napi::CallbackInfo& info) {
   }
   const int spc = core.PacketSamples(packet.data, static_cast<int>(packet.length));
   if (spc < 0) ThrowOpusError(env, where, "packet could not be decoded", spc);
+  // A code-3 packet that declares zero frames is malformed (RFC 6716 3.2.5).
+  if (spc == 0) ThrowOpusError(env, where, "packet could not be decoded", OPUS_INVALID_PACKET);
   const size_t count = static_cast<size_t>(spc) * core.channels();
   int rc;
   Napi::Value result;
@@ -87,13 +89,16 @@ Napi::Value OpusDecoderWrap::Decode(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// decodeInto(packet: Uint8Array | null, out: Int16Array | Float32Array, fec: boolean) -> number
+// decodeInto(packet: Uint8Array | null, out: Int16Array | Float32Array, fec: boolean,
+//            caller?: string) -> number
 // With a packet and fec=false, out may be larger than the packet's frame.
 // With packet=null (concealment) or fec=true, out.length / channels is the
-// exact duration to produce.
+// exact duration to produce. `caller` names the public method in errors.
 Napi::Value OpusDecoderWrap::DecodeInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* where = "OpusDecoder.decodeInto";
+  std::string caller = "OpusDecoder.decodeInto";
+  if (info.Length() > 3 && info[3].IsString()) caller = info[3].As<Napi::String>().Utf8Value();
+  const char* where = caller.c_str();
   OpusDecoderCore& core = Core(env, where);
   ByteView packet{nullptr, 0};
   if (!info[0].IsNull()) packet = GetBytes(info, 0, where, "packet");
@@ -129,6 +134,7 @@ Napi::Value OpusDecoderWrap::PacketSamples(const Napi::CallbackInfo& info) {
   ByteView packet = GetBytes(info, 0, where, "packet");
   const int rc = core.PacketSamples(packet.data, static_cast<int>(packet.length));
   if (rc < 0) ThrowOpusError(env, where, "packet is not a valid Opus packet", rc);
+  if (rc == 0) ThrowOpusError(env, where, "packet is not a valid Opus packet", OPUS_INVALID_PACKET);
   return Napi::Number::New(env, rc);
 }
 

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { native } from './native';
-import { type Pcm, checkFloat32, checkInt16, checkInteger, checkOptions, checkPcm, invalidRange, invalidType } from './validate';
+import { type Pcm, allocLike, checkFloat32, checkInt16, checkInteger, checkOptions, checkPcm, invalidRange, invalidType, isFloat32 } from './validate';
 
 function checkOutLength(where: string, out: { length: number }, needed: number): void {
   if (out.length < needed) throw invalidRange(where, 'out', `at least ${needed} values long`, `${out.length} values`);
@@ -13,8 +13,8 @@ function checkOutLength(where: string, out: { length: number }, needed: number):
 
 function checkSameType(where: string, input: Pcm, out: unknown): Pcm {
   const o = checkPcm(where, 'out', out);
-  if (o.constructor !== input.constructor) {
-    throw invalidType(where, 'out', `the same type as input (${input.constructor.name})`, out);
+  if (isFloat32(o) !== isFloat32(input)) {
+    throw invalidType(where, 'out', `the same type as input (${isFloat32(input) ? 'Float32Array' : 'Int16Array'})`, out);
   }
   return o;
 }
@@ -63,7 +63,7 @@ export function deinterleave<T extends Pcm>(input: T, channels: number): T {
   const samples = checkPcm(where, 'input', input);
   checkInteger(where, 'channels', channels, 1, 64);
   checkFrames(where, samples, channels);
-  const out = samples instanceof Float32Array ? new Float32Array(samples.length) : new Int16Array(samples.length);
+  const out = allocLike(samples, samples.length);
   native().deinterleaveInto(samples, out, channels);
   return out as T;
 }
@@ -84,7 +84,7 @@ export function interleave<T extends Pcm>(input: T, channels: number): T {
   const samples = checkPcm(where, 'input', input);
   checkInteger(where, 'channels', channels, 1, 64);
   checkFrames(where, samples, channels);
-  const out = samples instanceof Float32Array ? new Float32Array(samples.length) : new Int16Array(samples.length);
+  const out = allocLike(samples, samples.length);
   native().interleaveInto(samples, out, channels);
   return out as T;
 }
@@ -154,10 +154,10 @@ function resolveRemix(where: string, options: RemixOptions): { from: number; to:
   const to = checkInteger(where, 'options.to', o.to, 1, 64);
   let matrix: Float32Array | null = null;
   if (o.matrix !== undefined) {
-    if (!(o.matrix instanceof Float32Array) && !Array.isArray(o.matrix)) {
+    if (!isFloat32(o.matrix) && !Array.isArray(o.matrix)) {
       throw invalidType(where, 'options.matrix', 'a Float32Array or an array of gains', o.matrix);
     }
-    matrix = o.matrix instanceof Float32Array ? o.matrix : Float32Array.from(o.matrix as number[]);
+    matrix = isFloat32(o.matrix) ? checkFloat32(where, 'options.matrix', o.matrix) : Float32Array.from(o.matrix as number[]);
     if (matrix.length !== from * to) {
       throw invalidRange(where, 'options.matrix', `to × from = ${to} × ${from} = ${from * to} gains`, `${matrix.length}`);
     }
@@ -179,7 +179,7 @@ export function remix<T extends Pcm>(input: T, options: RemixOptions): T {
   const { from, to, matrix } = resolveRemix(where, options);
   checkFrames(where, samples, from);
   const length = (samples.length / from) * to;
-  const out = samples instanceof Float32Array ? new Float32Array(length) : new Int16Array(length);
+  const out = allocLike(samples, length);
   native().remixInto(samples, from, out, to, matrix);
   return out as T;
 }

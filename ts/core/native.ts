@@ -2,7 +2,9 @@
  * Finds and loads the native addon: a prebuilt binary shipped in the package
  * (`prebuilds/<platform>-<arch>/voxrtc.node`) first, then a local build found
  * with `bindings` (`build/Release/voxrtc.node`), and otherwise one error that
- * lists the ways out. No install script is needed for either.
+ * lists the ways out. No install script is needed for either. A local build
+ * newer than the prebuilt binary (a checkout rebuilt after `npm run prebuild`)
+ * is preferred, so a stale prebuilt copy is never loaded by mistake.
  * @packageDocumentation
  */
 import * as fs from 'node:fs';
@@ -31,7 +33,7 @@ export interface NativeOpusEncoder {
 export interface NativeOpusDecoder {
   decode(packet: Uint8Array, asFloat: false): Int16Array;
   decode(packet: Uint8Array, asFloat: true): Float32Array;
-  decodeInto(packet: Uint8Array | null, out: Pcm, fec: boolean): number;
+  decodeInto(packet: Uint8Array | null, out: Pcm, fec: boolean, caller?: string): number;
   packetSamples(packet: Uint8Array): number;
   lastPacketDuration(): number;
   reset(): void;
@@ -99,7 +101,14 @@ function loadBinding(): { binding: NativeBinding; info: Omit<NativeInfo, 'opusVe
   }
 
   const prebuilt = path.join(packageRoot, 'prebuilds', platformTag(), 'voxrtc.node');
-  if (fs.existsSync(prebuilt)) {
+  const localBuild = path.join(packageRoot, 'build', 'Release', 'voxrtc.node');
+  // In a checkout where the addon was rebuilt after `npm run prebuild`, the
+  // prebuilt copy is stale: the newer local build wins.
+  const prebuiltIsStale = fs.existsSync(prebuilt) && fs.existsSync(localBuild) && fs.statSync(localBuild).mtimeMs > fs.statSync(prebuilt).mtimeMs;
+  if (prebuiltIsStale) {
+    log('%s is older than %s: using the local build', prebuilt, localBuild);
+    tried.push(`${prebuilt}: skipped, older than the local build`);
+  } else if (fs.existsSync(prebuilt)) {
     try {
       const binding = loadFile(prebuilt);
       log('loaded prebuilt binary %s', prebuilt);

@@ -79,7 +79,7 @@ export class OpusDecoder {
     const where = 'OpusDecoder.conceal';
     const handle = this.open(where);
     const out = this.allocate(where, samplesPerChannel, format);
-    handle.decodeInto(null, out, false);
+    handle.decodeInto(null, out, false, where);
     return out;
   }
 
@@ -87,7 +87,7 @@ export class OpusDecoder {
   concealInto(out: Pcm): number {
     const where = 'OpusDecoder.concealInto';
     const handle = this.open(where);
-    return handle.decodeInto(null, this.checkLossOut(where, out), false);
+    return handle.decodeInto(null, this.checkLossOut(where, out), false, where);
   }
 
   /**
@@ -104,7 +104,7 @@ export class OpusDecoder {
     const handle = this.open(where);
     const packet = this.checkPacket(where, nextPacket, 'nextPacket');
     const out = this.allocate(where, samplesPerChannel, format);
-    handle.decodeInto(packet, out, true);
+    handle.decodeInto(packet, out, true, where);
     return out;
   }
 
@@ -113,7 +113,7 @@ export class OpusDecoder {
     const where = 'OpusDecoder.decodeFecInto';
     const handle = this.open(where);
     const packet = this.checkPacket(where, nextPacket, 'nextPacket');
-    return handle.decodeInto(packet, this.checkLossOut(where, out), true);
+    return handle.decodeInto(packet, this.checkLossOut(where, out), true, where);
   }
 
   /** Samples per channel that `packet` decodes to at this decoder's rate. */

@@ -1,5 +1,5 @@
 import { native, type NativeResampler } from './native';
-import { type Pcm, checkInteger, checkOneOf, checkOptions, checkPcm, closedError, invalidRange, invalidType } from './validate';
+import { type Pcm, checkInteger, checkOneOf, checkOptions, checkPcm, closedError, invalidRange, invalidType, isFloat32 } from './validate';
 
 /** libsamplerate's sinc converters: `'fastest'` (97 dB SNR), `'medium'` (97 dB, narrower transition), `'best'` (144 dB). */
 export type ResamplerQuality = 'fastest' | 'medium' | 'best';
@@ -99,7 +99,7 @@ export class Resampler {
   flushInto(out: Pcm): number {
     const where = 'Resampler.flushInto';
     const handle = this.open(where);
-    const empty = out instanceof Float32Array ? new Float32Array(0) : new Int16Array(0);
+    const empty = isFloat32(out) ? new Float32Array(0) : new Int16Array(0);
     return handle.processInto(empty, this.checkOut(where, empty, out), true);
   }
 
@@ -136,14 +136,14 @@ export class Resampler {
     if (input.length % this.channels !== 0) {
       throw invalidRange(where, 'chunk', `whole ${this.channels}-channel frames (a multiple of ${this.channels} values)`, `${input.length} values`);
     }
-    this.lastFormat = input instanceof Float32Array ? 'f32' : 's16';
+    this.lastFormat = isFloat32(input) ? 'f32' : 's16';
     return input;
   }
 
   private checkOut(where: string, input: Pcm, value: unknown): Pcm {
     const out = checkPcm(where, 'out', value);
-    if (out.constructor !== input.constructor) {
-      throw invalidType(where, 'out', `the same type as the input (${input.constructor.name})`, value);
+    if (isFloat32(out) !== isFloat32(input)) {
+      throw invalidType(where, 'out', `the same type as the input (${isFloat32(input) ? 'Float32Array' : 'Int16Array'})`, value);
     }
     return out;
   }

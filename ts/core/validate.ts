@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+import { types } from 'node:util';
+
 /** Samples in one of the formats the audio core works on. */
 export type Pcm = Int16Array | Float32Array;
 
@@ -38,7 +40,7 @@ export function describe(value: unknown): string {
   }
   if (Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes`;
   if (ArrayBuffer.isView(value)) {
-    const name = value.constructor.name;
+    const name = types.isUint8Array(value) && Buffer.isBuffer(value) ? 'Buffer' : Object.prototype.toString.call(value).slice(8, -1);
     const article = /^[AEIOU]/.test(name) ? 'an' : 'a';
     const length = (value as unknown as { length?: number }).length;
     return length === undefined ? `${article} ${name}` : `${article} ${name} of ${length} values`;
@@ -118,6 +120,7 @@ export function checkBoolean(where: string, name: string, value: unknown): boole
  */
 export function checkPcm(where: string, name: string, value: unknown): Pcm {
   if (value instanceof Int16Array || value instanceof Float32Array) return value;
+  if (types.isInt16Array(value) || types.isFloat32Array(value)) return localView(value);
   if (Buffer.isBuffer(value)) return bufferAsInt16(where, name, value);
   throw invalidType(where, name, 'an Int16Array, a Float32Array or a Buffer of s16 samples', value);
 }
@@ -125,6 +128,7 @@ export function checkPcm(where: string, name: string, value: unknown): Pcm {
 /** s16 samples: an `Int16Array`, or a `Buffer` of s16 little-endian samples. */
 export function checkInt16(where: string, name: string, value: unknown): Int16Array {
   if (value instanceof Int16Array) return value;
+  if (types.isInt16Array(value)) return localView(value) as Int16Array;
   if (Buffer.isBuffer(value)) return bufferAsInt16(where, name, value);
   throw invalidType(where, name, 'an Int16Array or a Buffer of s16 samples', value);
 }
@@ -132,12 +136,14 @@ export function checkInt16(where: string, name: string, value: unknown): Int16Ar
 /** f32 samples. */
 export function checkFloat32(where: string, name: string, value: unknown): Float32Array {
   if (value instanceof Float32Array) return value;
+  if (types.isFloat32Array(value)) return localView(value) as Float32Array;
   throw invalidType(where, name, 'a Float32Array', value);
 }
 
 /** Bytes: a `Uint8Array` (a `Buffer` is one). */
 export function checkBytes(where: string, name: string, value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
+  if (types.isUint8Array(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   throw invalidType(where, name, 'a Uint8Array or a Buffer', value);
 }
 
@@ -156,7 +162,33 @@ function bufferAsInt16(where: string, name: string, value: Buffer): Int16Array {
   return new Int16Array(value.buffer, value.byteOffset, value.length / 2);
 }
 
+/**
+ * The same samples through this realm's `Int16Array` / `Float32Array` (no
+ * copy). Arrays made in another realm (a `vm` context, a test sandbox, the
+ * addon's main realm seen from a sandbox) then pass every later check.
+ */
+function localView(value: Int16Array | Float32Array): Pcm {
+  return types.isFloat32Array(value)
+    ? new Float32Array(value.buffer, value.byteOffset, value.length)
+    : new Int16Array(value.buffer, value.byteOffset, value.length);
+}
+
+/** True for a `Float32Array` of any realm. */
+export function isFloat32(value: unknown): value is Float32Array {
+  return types.isFloat32Array(value);
+}
+
+/** True for an `Int16Array` of any realm. */
+export function isInt16(value: unknown): value is Int16Array {
+  return types.isInt16Array(value);
+}
+
+/** A zeroed array of the same sample type as `like`. */
+export function allocLike(like: Pcm, length: number): Pcm {
+  return types.isFloat32Array(like) ? new Float32Array(length) : new Int16Array(length);
+}
+
 /** Name of a sample array's format, for messages. */
 export function formatOf(pcm: Pcm): 's16' | 'f32' {
-  return pcm instanceof Float32Array ? 'f32' : 's16';
+  return types.isFloat32Array(pcm) ? 'f32' : 's16';
 }
