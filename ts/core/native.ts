@@ -79,7 +79,25 @@ export interface NativeInfo {
   readonly samplerateVersion: string;
 }
 
-const packageRoot = path.resolve(__dirname, '..', '..');
+/** The folder of voxrtc's package.json, found by walking up from this file (compiled or not). */
+function findPackageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        if ((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string }).name === 'voxrtc') return dir;
+      } catch {
+        // unreadable package.json: keep walking
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(__dirname, '..', '..');
+    dir = parent;
+  }
+}
+
+const packageRoot = findPackageRoot();
 
 function platformTag(): string {
   return `${process.platform}-${process.arch}`;
