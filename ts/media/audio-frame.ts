@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { f32ToS16Into, s16ToF32Into, interleaveInto, deinterleaveInto, remixInto, type RemixOptions } from '../core/convert';
 import {
   type Pcm,
@@ -247,6 +248,11 @@ export class AudioFrame {
 
 function checkFrameData(where: string, value: unknown): Pcm {
   if (value instanceof Int16Array || value instanceof Float32Array) return value;
+  // A typed array of another realm (a vm context or a jest sandbox, where the
+  // native addon's arrays come from the main realm): view it as this realm's
+  // type, so the instanceof checks below and in the core hold. No copy.
+  if (types.isInt16Array(value)) return new Int16Array(value.buffer, value.byteOffset, value.length);
+  if (types.isFloat32Array(value)) return new Float32Array(value.buffer, value.byteOffset, value.length);
   if (Buffer.isBuffer(value)) {
     if (value.byteOffset % 2 !== 0) {
       throw invalidRange(where, 'data', 'a Buffer of s16 samples starting at an even byte offset (copy it: Buffer.from(buf))', `byteOffset ${value.byteOffset}`);

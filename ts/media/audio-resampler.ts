@@ -111,6 +111,7 @@ export class AudioResampler {
     if (stream && (stream.inputRate !== frame.sampleRate || stream.inputChannels !== frame.channels)) {
       log('input changed to %d Hz × %d: new stream', frame.sampleRate, frame.channels);
       this.endStream(out);
+      this.resets++;
       stream = undefined;
     }
     if (stream) {
@@ -123,6 +124,7 @@ export class AudioResampler {
       } else if (Math.abs(gap) > tolerance) {
         log('pts jump of %d samples: new stream', gap);
         this.endStream(out);
+        this.resets++;
         stream = undefined;
       }
     }
@@ -183,7 +185,7 @@ export class AudioResampler {
     }
     this.emitPending(out, true);
     this.stream = undefined;
-    this.resets++;
+    // (not counted in `resets` here: flush() ends a stream too, and is no restart)
   }
 
   /** `input` is interleaved with the target's channel count. */

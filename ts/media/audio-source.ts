@@ -116,7 +116,7 @@ export class AudioSource {
   private pts = 0;
   private ending = false;
   private isClosed = false;
-  private lastRecvAt = 0;
+  private lastRecvAt = performance.now(); // (not 0: a never-read track counts from its creation)
   private warnedUnread = false;
   private silentFrames = 0;
   private audioFrames = 0;
@@ -232,7 +232,9 @@ export class AudioSource {
   /** @internal The track's recv(). */
   async nextFrame(track: AudioSourceTrack): Promise<AudioFrame> {
     this.lastRecvAt = performance.now();
-    if (this.queued === 0 && !this.isClosed) this.flushConverter();
+    // Less than a frame left: move the converter's held-back tail into the queue
+    // now, so this frame is not padded with silence and followed by the tail.
+    if (this.queued < this.samplesPerFrame && !this.isClosed) this.flushConverter();
     if (this.queued === 0 && this.ending) {
       track.stop();
       throw new MediaStreamError(`${track.describe()} has ended`);

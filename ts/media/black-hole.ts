@@ -1,4 +1,5 @@
 import createDebug from 'debug';
+import type { AudioFrame } from './audio-frame';
 import { MediaStreamError, type MediaStreamTrack } from './media-stream-track';
 import { invalidType } from '../core/validate';
 
@@ -25,8 +26,8 @@ export class MediaBlackHole {
   private readonly sinks: Sink[] = [];
   private started = false;
   private stopping = false;
-  private wake: (() => void) | undefined;
-  private stopped: Promise<void> = new Promise((resolve) => (this.wake = resolve));
+  /** Resolve the reads in progress with `undefined` (one per sink, removed when its read settles). */
+  private readonly stopListeners = new Set<() => void>();
 
   /** Adds a track to consume (at once if already started). */
   addTrack(track: MediaStreamTrack): void {
@@ -44,7 +45,6 @@ export class MediaBlackHole {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
-    this.stopped = new Promise((resolve) => (this.wake = resolve));
     for (const sink of this.sinks) this.run(sink);
   }
 
@@ -52,7 +52,8 @@ export class MediaBlackHole {
   async stop(): Promise<void> {
     this.stopping = true;
     this.started = false;
-    this.wake?.();
+    for (const abandon of this.stopListeners) abandon();
+    this.stopListeners.clear();
     await Promise.all(this.sinks.map((sink) => sink.running));
   }
 
@@ -61,22 +62,49 @@ export class MediaBlackHole {
     return Object.fromEntries(this.sinks.map((sink) => [sink.track.id, sink.frames]));
   }
 
+  /**
+   * The track's next frame, or `undefined` as soon as {@link stop} is called.
+   * (Not `Promise.race` with one long-lived stop promise: every race would add
+   * a reaction to it that keeps its frame alive until stop() — a leak of every
+   * frame consumed, in the object meant to keep memory flat.)
+   */
+  private readUnlessStopped(track: MediaStreamTrack): Promise<AudioFrame | undefined> {
+    return new Promise((resolve, reject) => {
+      const abandon = (): void => resolve(undefined);
+      this.stopListeners.add(abandon);
+      track.recv().then(
+        (frame) => {
+          this.stopListeners.delete(abandon);
+          resolve(frame);
+        },
+        (error: unknown) => {
+          this.stopListeners.delete(abandon);
+          reject(error); // (after an abandon this is a no-op: no unhandled rejection)
+        },
+      );
+    });
+  }
+
   private run(sink: Sink): void {
     if (sink.running) return;
     sink.running = (async () => {
       log('consuming %s', sink.track.describe());
+      let abandoned = false;
       try {
         while (!this.stopping && sink.track.readyState === 'live') {
-          const read = sink.track.recv();
-          read.catch(() => undefined); // an abandoned read must not become an unhandled rejection
-          const frame = await Promise.race([read, this.stopped]);
-          if (frame === undefined) break;
+          const frame = await this.readUnlessStopped(sink.track);
+          if (frame === undefined) {
+            abandoned = true;
+            break;
+          }
           sink.frames++;
         }
       } catch (error) {
         if (!(error instanceof MediaStreamError)) log('%s: %s', sink.track.describe(), (error as Error).message);
       } finally {
         sink.running = undefined;
+        // start() came again before this loop had wound down (stop() not awaited): go on reading.
+        if (abandoned && this.started && !this.stopping) this.run(sink);
       }
     })();
   }

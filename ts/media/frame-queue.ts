@@ -1,17 +1,19 @@
 import type { AudioFrame } from './audio-frame';
 
 /**
- * A bounded first-in first-out queue of frames with one asynchronous reader.
+ * A bounded first-in first-out queue of frames with asynchronous reads.
  * When full, a push drops the oldest frame (never blocks, never grows), and
- * the drop is counted. Closing it makes the pending and later reads settle
- * with `undefined`.
+ * the drop is counted. Reads that wait are served in the order they were
+ * made (an abandoned read — a relay gone idle, a stopped black hole — must
+ * not make the next reader fail). Closing it makes the pending and later
+ * reads settle with `undefined`.
  */
 export class FrameQueue {
   /** Most frames held at once. */
   readonly capacity: number;
   private readonly frames: AudioFrame[] = [];
   private head = 0;
-  private waiter: ((frame: AudioFrame | undefined) => void) | undefined;
+  private waiters: Array<(frame: AudioFrame | undefined) => void> = [];
   private isClosed = false;
   private dropCount = 0;
   private pushCount = 0;
@@ -45,9 +47,8 @@ export class FrameQueue {
   push(frame: AudioFrame): boolean {
     if (this.isClosed) return true;
     this.pushCount++;
-    if (this.waiter) {
-      const resolve = this.waiter;
-      this.waiter = undefined;
+    const resolve = this.waiters.shift();
+    if (resolve) {
       resolve(frame);
       return true;
     }
@@ -62,7 +63,7 @@ export class FrameQueue {
     return kept;
   }
 
-  /** The oldest frame, waiting for one if empty; `undefined` once closed. One reader at a time. */
+  /** The oldest frame, waiting for one if empty; `undefined` once closed. Waiting reads are served in order. */
   shift(): Promise<AudioFrame | undefined> {
     if (this.size > 0) {
       const frame = this.frames[this.head++];
@@ -70,9 +71,8 @@ export class FrameQueue {
       return Promise.resolve(frame);
     }
     if (this.isClosed) return Promise.resolve(undefined);
-    if (this.waiter) return Promise.reject(new Error('FrameQueue: only one read may wait at a time'));
     return new Promise((resolve) => {
-      this.waiter = resolve;
+      this.waiters.push(resolve);
     });
   }
 
@@ -84,14 +84,14 @@ export class FrameQueue {
     return n;
   }
 
-  /** Ends the queue: a waiting read gets `undefined`, queued frames are discarded. */
+  /** Ends the queue: waiting reads get `undefined`, queued frames are discarded. */
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.clear();
-    const resolve = this.waiter;
-    this.waiter = undefined;
-    resolve?.(undefined);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve(undefined);
   }
 
   private compact(): void {

@@ -76,7 +76,6 @@ class RelayedSource {
  */
 export class RelayTrack extends MediaStreamTrack {
   private readonly queue: FrameQueue;
-  private readonly buffered: boolean;
 
   /** @internal */
   constructor(
@@ -84,7 +83,6 @@ export class RelayTrack extends MediaStreamTrack {
     options: { buffered: boolean; maxQueue: number },
   ) {
     super();
-    this.buffered = options.buffered;
     this.queue = new FrameQueue(options.buffered ? options.maxQueue : 1);
   }
 
@@ -113,7 +111,8 @@ export class RelayTrack extends MediaStreamTrack {
 
   /** @internal Called by the pump. */
   deliver(frame: AudioFrame): void {
-    if (!this.buffered) this.queue.clear();
+    // Unbuffered: the queue holds one frame, so this push replaces an unread
+    // frame and counts it in `dropped` (clearing first would hide the count).
     this.queue.push(frame);
   }
 
