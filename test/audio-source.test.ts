@@ -204,7 +204,8 @@ describe('AudioSource output', () => {
     source.track.on('ended', () => ended++);
     await source.push(tone(440, 24000, 0.3), { sampleRate: 24000 });
     await source.end();
-    await expect(source.push(tone(440, 24000, 0.1), { sampleRate: 24000 })).rejects.toThrow(
+    // Thrown synchronously, like every push() error.
+    expect(() => source.push(tone(440, 24000, 0.1), { sampleRate: 24000 })).toThrow(
       'AudioSource.push: the source is ended; create a new AudioSource',
     );
     const frames: AudioFrame[] = [];
@@ -231,12 +232,12 @@ describe('AudioSource output', () => {
     expectMediaStreamError(await rejection(pending), 'ERR_VOXRTC_TRACK_ENDED');
     expect(await settlesWithin(drained, 5)).toBe('resolved');
     expect(source.queuedDuration).toBe(0);
-    await expect(source.push(new Int16Array(960))).rejects.toThrow('AudioSource.push: the source is closed; create a new AudioSource');
+    expect(() => source.push(new Int16Array(960))).toThrow('AudioSource.push: the source is closed; create a new AudioSource');
     source.close(); // idempotent
     // stopping the track closes the source too
     const other = new AudioSource();
     other.track.stop();
-    await expect(other.push(new Int16Array(960))).rejects.toThrow(/closed/);
+    expect(() => other.push(new Int16Array(960))).toThrow(/closed/);
   });
 
   test('Float32 and stereo input is converted to the track format (mono s16)', async () => {

@@ -53,7 +53,16 @@ describe('an unconsumed source does not grow memory', () => {
     expect(n).toBe(3000);
     expect(maxQueued).toBe(10);
     expect(unread.dropped).toBeGreaterThanOrEqual(2990 - 10);
-    expect(unread.readyState).toBe('ended'); // the source ended
+    // The source ended: the unread subscriber still holds its last 10 frames
+    // (bounded), plays them out when read, then ends.
+    expect(unread.queued).toBe(10);
+    let rest = 0;
+    for await (const frame of unread) {
+      void frame;
+      rest++;
+    }
+    expect(rest).toBe(10);
+    expect(unread.readyState).toBe('ended');
   });
 
   test('an AudioSource nobody reads holds at most maxQueueSeconds; further pushes wait', async () => {

@@ -290,6 +290,25 @@ describe('MediaRelay fan-out', () => {
     for (const s of subs) expect(s.readyState).toBe('ended');
   });
 
+  test('frames still queued when the source ends are played out before the subscriber ends', async () => {
+    const source = new ScriptedTrack();
+    const relay = new MediaRelay();
+    const fast = relay.subscribe(source);
+    const slow = relay.subscribe(source, { maxQueue: 10 });
+    const first = fast.recv(); // starts the pump
+    source.produce(4);
+    await first;
+    for (let i = 1; i < 4; i++) await fast.recv();
+    expect(slow.queued).toBe(4);
+    source.stop();
+    await sleep(20);
+    expect(slow.readyState).toBe('live');
+    const pts: number[] = [];
+    for await (const frame of slow) pts.push(frame.pts);
+    expect(pts).toEqual([0, 960, 1920, 2880]);
+    expect(slow.readyState).toBe('ended');
+  });
+
   test('a source whose recv() ends on its own (AudioSource.end()) ends the subscribers after the last frame', async () => {
     const tts = new AudioSource();
     await tts.push(tone(440, 48000, 0.1));

@@ -41,7 +41,7 @@ export function describe(value: unknown): string {
   if (Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes`;
   if (ArrayBuffer.isView(value)) {
     const name = types.isUint8Array(value) && Buffer.isBuffer(value) ? 'Buffer' : Object.prototype.toString.call(value).slice(8, -1);
-    const article = /^[AEIOU]/.test(name) ? 'an' : 'a';
+    const article = /^(?:[AEIO]|Int)/.test(name) ? 'an' : 'a'; // "an Int16Array", "a Uint8Array"
     const length = (value as unknown as { length?: number }).length;
     return length === undefined ? `${article} ${name}` : `${article} ${name} of ${length} values`;
   }

@@ -167,12 +167,15 @@ export class AudioSource {
    * and channel count unless `options` say otherwise; an {@link AudioFrame}
    * describes itself (its pts are ignored: pushed audio plays back to back).
    * Resolves once all of it is queued — at once while there is room.
-   * @throws TypeError or RangeError for bad audio or options; an Error after {@link end} or {@link close}.
+   * @throws (synchronously, never as a rejection) TypeError or RangeError for bad audio or options; an Error after {@link end} or {@link close}.
    */
   push(audio: Pcm | Buffer | AudioFrame, options: PushOptions = {}): Promise<void> {
     const where = 'AudioSource.push';
     if (this.isClosed || this.ending) {
-      return Promise.reject(new Error(`${where}: the source is ${this.isClosed ? 'closed' : 'ended'}; create a new AudioSource`));
+      // Thrown, like every other push() error: a rejected promise here would be one more way to fail.
+      throw Object.assign(new Error(`${where}: the source is ${this.isClosed ? 'closed' : 'ended'}; create a new AudioSource`), {
+        code: this.isClosed ? 'ERR_VOXRTC_CLOSED' : 'ERR_VOXRTC_ENDED',
+      });
     }
     const frame = this.toFrame(where, audio, options);
     return this.schedule(this.converter.resample(frame).map((f) => f.data));

@@ -14,6 +14,7 @@ export class FrameQueue {
   private readonly frames: AudioFrame[] = [];
   private head = 0;
   private waiters: Array<(frame: AudioFrame | undefined) => void> = [];
+  private isEnded = false;
   private isClosed = false;
   private dropCount = 0;
   private pushCount = 0;
@@ -45,7 +46,7 @@ export class FrameQueue {
 
   /** Adds a frame; returns false (and counts a drop) if the oldest frame had to make room. Ignored after close. */
   push(frame: AudioFrame): boolean {
-    if (this.isClosed) return true;
+    if (this.isClosed || this.isEnded) return true;
     this.pushCount++;
     const resolve = this.waiters.shift();
     if (resolve) {
@@ -70,7 +71,7 @@ export class FrameQueue {
       this.compact();
       return Promise.resolve(frame);
     }
-    if (this.isClosed) return Promise.resolve(undefined);
+    if (this.isClosed || this.isEnded) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       this.waiters.push(resolve);
     });
@@ -82,6 +83,19 @@ export class FrameQueue {
     this.frames.length = 0;
     this.head = 0;
     return n;
+  }
+
+  /**
+   * No more frames will come: later pushes are ignored, reads return what is
+   * queued and then `undefined`.
+   */
+  end(): void {
+    if (this.isEnded) return;
+    this.isEnded = true;
+    if (this.size > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve(undefined);
   }
 
   /** Ends the queue: waiting reads get `undefined`, queued frames are discarded. */

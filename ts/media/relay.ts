@@ -27,8 +27,8 @@ export interface SubscribeOptions {
 class RelayedSource {
   readonly subscribers = new Set<RelayTrack>();
   private pumping: Promise<void> | undefined;
-  /** Ends the subscribers when the source ends on its own. */
-  readonly onSourceEnded = (): void => this.endAll();
+  /** When the source ends on its own, subscribers read out what is queued, then end. */
+  readonly onSourceEnded = (): void => this.finishAll();
 
   constructor(
     readonly relay: MediaRelay,
@@ -47,26 +47,39 @@ class RelayedSource {
   private async pump(): Promise<void> {
     const read = (this.track as unknown as TrackInternals)[kRead];
     log('pulling %s for %d subscriber(s)', this.track.describe(), this.subscribers.size);
+    let sinceYield = 0;
     while (this.subscribers.size > 0) {
       let frame: AudioFrame;
       try {
         frame = await read();
       } catch (error) {
         if (!(error instanceof MediaStreamError)) log('%s failed: %s', this.track.describe(), (error as Error).message);
-        this.endAll();
+        this.finishAll();
         return;
       }
       if (this.track.readyState === 'ended') {
-        this.endAll();
+        this.finishAll();
         return;
       }
       for (const subscriber of this.subscribers) subscriber.deliver(frame);
+      // A source that answers at once must not starve the event loop: give
+      // I/O and timers a turn every few frames.
+      if (++sinceYield >= 16) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
     log('stopped pulling %s: no subscribers', this.track.describe());
   }
 
+  /** Ends every subscriber now; queued frames are dropped. */
   endAll(): void {
     for (const subscriber of [...this.subscribers]) subscriber.stop();
+  }
+
+  /** The source has ended: every subscriber plays out its queue, then ends. */
+  finishAll(): void {
+    for (const subscriber of [...this.subscribers]) subscriber.finish();
   }
 }
 
@@ -101,12 +114,26 @@ export class RelayTrack extends MediaStreamTrack {
     return this.queue.size;
   }
 
-  /** The next frame of the source. Starts the relay pulling the source on the first call. */
+  /**
+   * The next frame of the source. Starts the relay pulling the source on the
+   * first call. After the source ends, the frames still queued come first,
+   * then the track ends. Frames are shared between subscribers: treat them
+   * as read-only.
+   */
   async recv(): Promise<AudioFrame> {
     this.source.start();
     const frame = await this.queue.shift();
-    if (frame === undefined) throw this.endedError();
+    if (frame === undefined) {
+      this.stop();
+      throw this.endedError();
+    }
     return frame;
+  }
+
+  /** @internal The source ended: no more frames will come; the queue plays out. */
+  finish(): void {
+    this.queue.end();
+    this.source.relay.unsubscribe(this);
   }
 
   /** @internal Called by the pump. */
