@@ -12,6 +12,9 @@ namespace voxrtc {
 
 // Largest Opus packet we ever produce: libopus recommends 4000 bytes.
 constexpr int kMaxOpusPacketBytes = 4000;
+// Smallest output buffer accepted: below this libopus can only emit a
+// header-only packet, which a decoder takes for a lost frame.
+constexpr int kMinOpusOutBytes = 3;
 
 // Returns libopus's text for an error code, e.g. "corrupted stream".
 std::string OpusErrorText(int code);

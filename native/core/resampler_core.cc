@@ -94,10 +94,22 @@ void ResamplerCore::Reset() {
 }
 
 int ResamplerCore::StateBytes(int channels, int quality) {
-  // libsamplerate's sinc state: a 4096-frame-ish history buffer per channel
-  // plus the coefficient table (static, shared). Close enough for GC hints.
-  const int history = quality == SRC_SINC_BEST_QUALITY ? 16384 : 4096;
-  return 1024 + history * channels * static_cast<int>(sizeof(float));
+  // libsamplerate 0.2 sizes a sinc converter's buffer as
+  // 3 × ((coeff_half_len + 2) / increment × SRC_MAX_RATIO (256) + 1) frames,
+  // at least 4096, times the channel count, in floats; the coefficient tables
+  // themselves are static. Reporting the real size lets V8 collect dropped
+  // resamplers early enough.
+  double halfLen = 2464, increment = 128;  // SRC_SINC_FASTEST
+  if (quality == SRC_SINC_MEDIUM_QUALITY) {
+    halfLen = 22438;
+    increment = 491;
+  } else if (quality == SRC_SINC_BEST_QUALITY) {
+    halfLen = 340239;
+    increment = 2381;
+  }
+  long frames = 3 * std::lrint((halfLen + 2.0) / increment * 256 + 1);
+  if (frames < 4096) frames = 4096;
+  return static_cast<int>(1024 + (frames * channels + 1) * static_cast<long>(sizeof(float)));
 }
 
 }  // namespace voxrtc

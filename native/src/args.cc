@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace voxrtc {
 
@@ -37,10 +38,7 @@ std::string Describe(const Napi::Value& value) {
     case napi_number: {
       const double d = value.As<Napi::Number>().DoubleValue();
       if (std::isnan(d)) return "NaN";
-      std::string text = std::to_string(d);
-      text.erase(text.find_last_not_of('0') + 1);
-      if (!text.empty() && text.back() == '.') text.pop_back();
-      return text;
+      return value.ToString().Utf8Value();  // JavaScript's own formatting: 1e-7, Infinity
     }
     case napi_string: return "a string";
     case napi_symbol: return "a symbol";
@@ -57,11 +55,15 @@ std::string Describe(const Napi::Value& value) {
 }
 
 void ThrowType(Napi::Env env, const std::string& message) {
-  throw Napi::TypeError::New(env, message);
+  Napi::Error error = Napi::TypeError::New(env, message);
+  error.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
+  throw error;
 }
 
 void ThrowRange(Napi::Env env, const std::string& message) {
-  throw Napi::RangeError::New(env, message);
+  Napi::Error error = Napi::RangeError::New(env, message);
+  error.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
+  throw error;
 }
 
 SampleView GetSamples(const Napi::CallbackInfo& info, size_t index, const char* where,

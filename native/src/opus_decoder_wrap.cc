@@ -58,16 +58,26 @@ OpusDecoderCore& OpusDecoderWrap::Core(Napi::Env env, const char* where) {
   return *core_;
 }
 
-// decode(packet: Uint8Array, asFloat: boolean) -> Int16Array | Float32Array
+namespace {
+
+// Optional trailing string argument naming the public method in errors.
+std::string CallerName(const Napi::CallbackInfo& info, size_t index, const char* fallback) {
+  if (info.Length() > index && info[index].IsString()) return info[index].As<Napi::String>().Utf8Value();
+  return fallback;
+}
+
+}  // namespace
+
+// decode(packet: Uint8Array, asFloat: boolean, caller?: string) -> Int16Array | Float32Array
 Napi::Value OpusDecoderWrap::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* where = "OpusDecoder.decode";
+  const std::string caller = CallerName(info, 2, "OpusDecoder.decode");
+  const char* where = caller.c_str();
   OpusDecoderCore& core = Core(env, where);
   ByteView packet = GetBytes(info, 0, where, "packet");
   const bool asFloat = GetBool(info, 1, where, "asFloat");
   if (packet.length == 0) {
-    ThrowRange(env, std::string(where) +
-                        ": packet is empty; use conceal() for a lost packet");
+    ThrowRange(env, std::string(where) + ": packet is empty; use conceal() for a lost packet");
   }
   const int spc = core.PacketSamples(packet.data, static_cast<int>(packet.length));
   if (spc < 0) ThrowOpusError(env, where, "packet could not be decoded", spc);
@@ -90,18 +100,19 @@ Napi::Value OpusDecoderWrap::Decode(const Napi::CallbackInfo& info) {
 }
 
 // decodeInto(packet: Uint8Array | null, out: Int16Array | Float32Array, fec: boolean,
-//            caller?: string) -> number
+//            caller?: string, packetName?: string) -> number
 // With a packet and fec=false, out may be larger than the packet's frame.
 // With packet=null (concealment) or fec=true, out.length / channels is the
-// exact duration to produce. `caller` names the public method in errors.
+// exact duration to produce: a multiple of 2.5 ms up to 120 ms.
+// `caller` and `packetName` name the public method and argument in errors.
 Napi::Value OpusDecoderWrap::DecodeInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string caller = "OpusDecoder.decodeInto";
-  if (info.Length() > 3 && info[3].IsString()) caller = info[3].As<Napi::String>().Utf8Value();
+  const std::string caller = CallerName(info, 3, "OpusDecoder.decodeInto");
+  const std::string packetName = CallerName(info, 4, "packet");
   const char* where = caller.c_str();
   OpusDecoderCore& core = Core(env, where);
   ByteView packet{nullptr, 0};
-  if (!info[0].IsNull()) packet = GetBytes(info, 0, where, "packet");
+  if (!info[0].IsNull()) packet = GetBytes(info, 0, where, packetName.c_str());
   SampleView out = GetSamples(info, 1, where, "out");
   const bool fec = GetBool(info, 2, where, "fec");
   const int channels = core.channels();
@@ -112,17 +123,28 @@ Napi::Value OpusDecoderWrap::DecodeInto(const Napi::CallbackInfo& info) {
   }
   const int spc = static_cast<int>(out.length / channels);
   const int bytes = static_cast<int>(packet.length);
+  if (bytes == 0 || fec) {
+    const int unit = core.sampleRate() / 400;  // 2.5 ms
+    if (spc % unit != 0 || spc > unit * 48) {
+      ThrowRange(env, std::string(where) + ": out must hold a multiple of 2.5 ms (" +
+                          std::to_string(unit) + " samples per channel) up to 120 ms for a lost " +
+                          "frame; got " + std::to_string(spc) + " samples per channel");
+    }
+  } else {
+    const int needed = core.PacketSamples(packet.data, bytes);
+    if (needed > spc) {
+      ThrowRange(env, std::string(where) + ": out must hold at least " + std::to_string(needed) +
+                          " samples per channel (" + std::to_string(needed * channels) +
+                          " values) for this packet; got " + std::to_string(spc));
+    }
+  }
   const int rc =
       out.isFloat()
           ? core.DecodeFloat(packet.data, bytes, static_cast<float*>(out.data), spc, fec)
           : core.Decode(packet.data, bytes, static_cast<int16_t*>(out.data), spc, fec);
   if (rc < 0) {
-    if (rc == OPUS_BUFFER_TOO_SMALL) {
-      ThrowRange(env, std::string(where) + ": out is too small for this packet (" +
-                          std::to_string(spc) + " samples per channel)");
-    }
-    ThrowOpusError(env, where, packet.length > 0 ? "packet could not be decoded"
-                                                 : "concealment failed", rc);
+    const std::string what = bytes > 0 ? packetName + " could not be decoded" : "concealment failed";
+    ThrowOpusError(env, where, what.c_str(), rc);
   }
   return Napi::Number::New(env, rc);
 }

@@ -41,6 +41,11 @@ OpusEncoderWrap::OpusEncoderWrap(const Napi::CallbackInfo& info)
   }
   const int channels = GetInt(info, 1, 1, 2, where, "channels");
   const int application = GetInt(info, 2, 0, 1 << 30, where, "application");
+  if (application != OPUS_APPLICATION_VOIP && application != OPUS_APPLICATION_AUDIO &&
+      application != OPUS_APPLICATION_RESTRICTED_LOWDELAY) {
+    ThrowRange(env, std::string(where) + ": application must be 2048 (voip), 2049 (audio) or " +
+                        "2051 (lowdelay); got " + std::to_string(application));
+  }
   core_ = std::make_unique<OpusEncoderCore>(sampleRate, channels, application);
   if (core_->error() != OPUS_OK) {
     const int code = core_->error();
@@ -56,6 +61,7 @@ OpusEncoderWrap::~OpusEncoderWrap() { Release(); }
 void OpusEncoderWrap::Release() {
   if (!core_) return;
   core_.reset();
+  scratch_.reset();
   Napi::MemoryManagement::AdjustExternalMemory(Env(), -externalBytes_);
   externalBytes_ = 0;
 }
@@ -99,9 +105,12 @@ int OpusEncoderWrap::EncodeToScratch(const Napi::CallbackInfo& info, const char*
 }
 
 Napi::Value OpusEncoderWrap::Encode(const Napi::CallbackInfo& info) {
-  const int bytes = EncodeToScratch(info, "OpusEncoder.encode", scratch_, kMaxOpusPacketBytes);
+  const char* where = "OpusEncoder.encode";
+  Core(info.Env(), where);
+  if (!scratch_) scratch_ = std::make_unique<uint8_t[]>(kMaxOpusPacketBytes);
+  const int bytes = EncodeToScratch(info, where, scratch_.get(), kMaxOpusPacketBytes);
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(info.Env(), bytes);
-  std::memcpy(buffer.Data(), scratch_, bytes);
+  std::memcpy(buffer.Data(), scratch_.get(), bytes);
   return Napi::Uint8Array::New(info.Env(), bytes, buffer, 0);
 }
 
@@ -109,6 +118,11 @@ Napi::Value OpusEncoderWrap::EncodeInto(const Napi::CallbackInfo& info) {
   const char* where = "OpusEncoder.encodeInto";
   Core(info.Env(), where);
   ByteView out = GetBytes(info, 1, where, "out");
+  if (out.length < kMinOpusOutBytes) {
+    ThrowRange(info.Env(), std::string(where) + ": out must hold at least " +
+                               std::to_string(kMinOpusOutBytes) +
+                               " bytes (4000 always suffice); got " + std::to_string(out.length));
+  }
   const int capacity = out.length > static_cast<size_t>(kMaxOpusPacketBytes)
                            ? kMaxOpusPacketBytes
                            : static_cast<int>(out.length);
@@ -129,6 +143,10 @@ Napi::Value OpusEncoderWrap::SetBitrate(const Napi::CallbackInfo& info) {
   const char* where = "OpusEncoder.setBitrate";
   OpusEncoderCore& core = Core(info.Env(), where);
   const int value = GetInt(info, 0, OPUS_AUTO, 512000, where, "bitrate");
+  if (value != OPUS_AUTO && value != OPUS_BITRATE_MAX && value < 500) {
+    ThrowRange(info.Env(), std::string(where) + ": bitrate must be 500 to 512000, -1000 (auto) or " +
+                               "-1 (max); got " + std::to_string(value));
+  }
   return CheckCtl(info.Env(), where, core.SetBitrate(value));
 }
 

@@ -35,7 +35,7 @@ class OpusEncoderWrap : public Napi::ObjectWrap<OpusEncoderWrap> {
 
   std::unique_ptr<OpusEncoderCore> core_;
   int64_t externalBytes_ = 0;
-  uint8_t scratch_[kMaxOpusPacketBytes];
+  std::unique_ptr<uint8_t[]> scratch_;  // for encode(); freed by close()
 };
 
 }  // namespace voxrtc

@@ -106,10 +106,12 @@ Napi::Value ResamplerWrap::Process(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// processInto(input, out, endOfInput) -> samples written (frames × channels)
+// processInto(input, out, endOfInput, caller?) -> samples written (frames × channels)
 Napi::Value ResamplerWrap::ProcessInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* where = "Resampler.processInto";
+  std::string caller = "Resampler.processInto";
+  if (info.Length() > 3 && info[3].IsString()) caller = info[3].As<Napi::String>().Utf8Value();
+  const char* where = caller.c_str();
   ResamplerCore& core = Core(env, where);
   SampleView in = GetSamples(info, 0, where, "input");
   SampleView out = GetSamples(info, 1, where, "out");
@@ -125,7 +127,7 @@ Napi::Value ResamplerWrap::ProcessInto(const Napi::CallbackInfo& info) {
   if (capacity < needed) {
     ThrowRange(env, std::string(where) + ": out must hold at least " +
                         std::to_string(needed * channels) +
-                        " values for this input (see maxOutputSamples()); got " +
+                        " values for this input (see maxOutputLength()); got " +
                         std::to_string(out.length));
   }
   const long written = RunCore(env, where, core, in, out.data, capacity, end);

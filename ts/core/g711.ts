@@ -10,7 +10,7 @@ type Codec = 'ulaw' | 'alaw';
 function encodeWith(codec: Codec, where: string, input: unknown, out?: unknown): Uint8Array {
   const samples = checkInt16(where, 'input', input);
   const target = out === undefined ? new Uint8Array(samples.length) : checkBytes(where, 'out', out);
-  if (target.length < samples.length) throw invalidRange(where, 'out', `at least ${samples.length} bytes`, `${target.length}`);
+  if (target.length < samples.length) throw invalidRange(where, 'out', `at least ${samples.length} bytes`, `${target.length} bytes`);
   if (codec === 'ulaw') native().ulawEncodeInto(samples, target);
   else native().alawEncodeInto(samples, target);
   return target;
@@ -19,7 +19,7 @@ function encodeWith(codec: Codec, where: string, input: unknown, out?: unknown):
 function decodeWith(codec: Codec, where: string, input: unknown, out?: unknown): Int16Array {
   const bytes = checkBytes(where, 'input', input);
   const target = out === undefined ? new Int16Array(bytes.length) : checkInt16(where, 'out', out);
-  if (target.length < bytes.length) throw invalidRange(where, 'out', `at least ${bytes.length} values`, `${target.length}`);
+  if (target.length < bytes.length) throw invalidRange(where, 'out', `at least ${bytes.length} values`, `${target.length} values`);
   if (codec === 'ulaw') native().ulawDecodeInto(bytes, target);
   else native().alawDecodeInto(bytes, target);
   return target;

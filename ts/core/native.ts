@@ -31,9 +31,9 @@ export interface NativeOpusEncoder {
 
 /** @internal The native OpusDecoder class. */
 export interface NativeOpusDecoder {
-  decode(packet: Uint8Array, asFloat: false): Int16Array;
-  decode(packet: Uint8Array, asFloat: true): Float32Array;
-  decodeInto(packet: Uint8Array | null, out: Pcm, fec: boolean, caller?: string): number;
+  decode(packet: Uint8Array, asFloat: false, caller?: string): Int16Array;
+  decode(packet: Uint8Array, asFloat: true, caller?: string): Float32Array;
+  decodeInto(packet: Uint8Array | null, out: Pcm, fec: boolean, caller?: string, packetName?: string): number;
   packetSamples(packet: Uint8Array): number;
   lastPacketDuration(): number;
   reset(): void;
@@ -43,7 +43,7 @@ export interface NativeOpusDecoder {
 /** @internal The native Resampler class. */
 export interface NativeResampler {
   process<T extends Pcm>(input: T, endOfInput: boolean): T;
-  processInto(input: Pcm, out: Pcm, endOfInput: boolean): number;
+  processInto(input: Pcm, out: Pcm, endOfInput: boolean, caller?: string): number;
   maxOutputSamples(inputSamples: number): number;
   reset(): void;
   close(): void;

@@ -53,7 +53,7 @@ export class OpusDecoder {
   /** Decodes one packet to interleaved f32 samples (nominal range -1..1). */
   decodeFloat(packet: Uint8Array): Float32Array {
     const where = 'OpusDecoder.decodeFloat';
-    return this.open(where).decode(this.checkPacket(where, packet), true);
+    return this.open(where).decode(this.checkPacket(where, packet), true, where);
   }
 
   /**
@@ -104,7 +104,7 @@ export class OpusDecoder {
     const handle = this.open(where);
     const packet = this.checkPacket(where, nextPacket, 'nextPacket');
     const out = this.allocate(where, samplesPerChannel, format);
-    handle.decodeInto(packet, out, true, where);
+    handle.decodeInto(packet, out, true, where, 'nextPacket');
     return out;
   }
 
@@ -113,7 +113,7 @@ export class OpusDecoder {
     const where = 'OpusDecoder.decodeFecInto';
     const handle = this.open(where);
     const packet = this.checkPacket(where, nextPacket, 'nextPacket');
-    return handle.decodeInto(packet, this.checkLossOut(where, out), true, where);
+    return handle.decodeInto(packet, this.checkLossOut(where, out), true, where, 'nextPacket');
   }
 
   /** Samples per channel that `packet` decodes to at this decoder's rate. */

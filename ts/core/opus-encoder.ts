@@ -106,13 +106,17 @@ export class OpusEncoder {
 
   /**
    * Encodes one frame into `out` without allocating and returns the packet's length in bytes.
-   * @param out - Receives the packet; 4000 bytes always suffice (1275 per 20 ms at most).
+   * @param out - Receives the packet; 4000 bytes always suffice (1275 per 20 ms at most). A smaller
+   *   `out` caps the packet size (at least 3 bytes).
    */
   encodeInto(pcm: Pcm | Buffer, out: Uint8Array): number {
     const where = 'OpusEncoder.encodeInto';
     const handle = this.open(where);
     const frame = this.checkFrame(where, pcm);
-    return handle.encodeInto(frame, checkBytes(where, 'out', out));
+    const target = checkBytes(where, 'out', out);
+    // Below 3 bytes libopus can only write a header-only packet, which decoders take for a lost frame.
+    if (target.length < 3) throw invalidRange(where, 'out', 'at least 3 bytes (4000 always suffice)', `${target.length} bytes`);
+    return handle.encodeInto(frame, target);
   }
 
   /** Sets the target bitrate in bits per second (500 to 512000), `'auto'` or `'max'`. */
@@ -193,8 +197,10 @@ export class OpusEncoder {
 function bitrateCode(where: string, name: string, value: unknown): number {
   if (value === 'auto') return OPUS_AUTO;
   if (value === 'max') return OPUS_BITRATE_MAX;
-  if (typeof value !== 'number') throw invalidType(where, name, "a number of bits per second, 'auto' or 'max'", value);
-  if (!Number.isInteger(value) || value < 500 || value > 512000) {
+  if (typeof value !== 'number' && typeof value !== 'string') {
+    throw invalidType(where, name, "a number of bits per second, 'auto' or 'max'", value);
+  }
+  if (typeof value === 'string' || !Number.isInteger(value) || value < 500 || value > 512000) {
     throw invalidRange(where, name, "an integer from 500 to 512000 bits per second, 'auto' or 'max'", describe(value));
   }
   return value;

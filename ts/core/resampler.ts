@@ -100,7 +100,7 @@ export class Resampler {
     const where = 'Resampler.flushInto';
     const handle = this.open(where);
     const empty = isFloat32(out) ? new Float32Array(0) : new Int16Array(0);
-    return handle.processInto(empty, this.checkOut(where, empty, out), true);
+    return handle.processInto(empty, this.checkOut(where, empty, out), true, where);
   }
 
   /** The most values the next {@link processInto} (or {@link flushInto}) can write for an input of `inputLength` values. */
