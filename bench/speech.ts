@@ -1,7 +1,8 @@
 /**
  * The benchmark's input: real (synthesized) English speech, made once with
  * espeak-ng and sox (about 25 s of text, looped if shorter), cut to exactly
- * SPEECH_SECONDS and written as raw s16le mono at 48 kHz, 44.1 kHz and 16 kHz.
+ * SPEECH_SECONDS and written as raw s16le mono at 48, 44.1, 24 and 16 kHz (24 kHz
+ * feeds the media benchmark's AudioSource, as text-to-speech would).
  * Every implementation processes these samples.
  *
  *   node build/bench-js/bench/speech.js [DIR]    (default build/bench/speech)
@@ -11,7 +12,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const SPEECH_RATES = [48000, 44100, 16000] as const;
+export const SPEECH_RATES = [48000, 44100, 24000, 16000] as const;
 export type SpeechRate = (typeof SPEECH_RATES)[number];
 
 /** Seconds of audio in every file: 1200 frames of 20 ms. */

@@ -444,7 +444,10 @@ describe('MediaRecorder: errors are reported, never swallowed, never stopping th
     // Two silent holes, exactly as long as the audio dropped; the tone before, between and after them.
     const holes = zeroRuns(pcm, 160);
     expect(holes.length).toBe(2);
-    expect(holes.reduce((n, [from, to]) => n + to - from, 0)).toBe(stats.samplesDroppedQueueFull);
+    // A 440 Hz tone at 8 kHz is exactly 0 every 100 samples: a hole may take in a zero sample of the tone at each edge.
+    const holeSamples = holes.reduce((n, [from, to]) => n + to - from, 0);
+    expect(holeSamples).toBeGreaterThanOrEqual(stats.samplesDroppedQueueFull);
+    expect(holeSamples).toBeLessThanOrEqual(stats.samplesDroppedQueueFull + 4);
     expect(holes[0][0]).toBeGreaterThanOrEqual(8000); // nothing is dropped before the first flush (1 s) fills the queue
     expectTone(pcm.subarray(0, holes[0][0]), 8000, 440);
     expectTone(pcm.subarray(holes[0][1], holes[1][0]), 8000, 440);

@@ -98,6 +98,8 @@ export class MediaBlackHole {
             break;
           }
           sink.frames++;
+          // A track that answers at once must not starve timers and I/O.
+          if (sink.frames % 16 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         }
       } catch (error) {
         if (!(error instanceof MediaStreamError)) log('%s: %s', sink.track.describe(), (error as Error).message);

@@ -44,8 +44,11 @@ export class PacingClock {
       due = now;
       this.slipCount++;
     }
-    const wait = due - now;
-    if (wait > 0) await sleep(wait, undefined, signal ? { signal } : undefined);
+    // Node's timers run on a whole-millisecond clock and may fire up to ~1 ms
+    // early: sleep again for what is left, so a tick is never early.
+    for (let wait = due - now; wait > 0.05; wait = due - performance.now()) {
+      await sleep(Math.max(1, Math.ceil(wait)), undefined, signal ? { signal } : undefined);
+    }
     return this.tick++;
   }
 

@@ -230,8 +230,8 @@ export class MediaRecorder extends EventEmitter {
       failing = false;
       await recording.add(track, value);
       // A track that delivers faster than real time (offline work) must not starve the writes:
-      // let the I/O callbacks run whenever writes are waiting, and every FRAMES_PER_TURN frames anyway.
-      if (++frames % FRAMES_PER_TURN === 0 || recording.queue.length > 1) await nextTurn();
+      // let the I/O callbacks run every FRAMES_PER_TURN frames (about a second of audio).
+      if (++frames % FRAMES_PER_TURN === 0) await nextTurn();
     }
     log('stopped reading %s', track.describe());
   }
