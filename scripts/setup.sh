@@ -12,9 +12,10 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- system packages -------------------------------------------------------
 # build: compiler, CMake, pkg-config and the two codec libraries.
-# tests: espeak-ng and sox make the speech and tones the audio tests analyse.
+# tests: espeak-ng and sox make the speech the audio tests analyse; ffmpeg and
+# opus-tools check recorded files; python3-aiortc is an independent WebRTC peer.
 BUILD_PACKAGES=(g++ cmake pkg-config libopus-dev libsamplerate0-dev)
-TEST_PACKAGES=(espeak-ng sox)
+TEST_PACKAGES=(espeak-ng sox ffmpeg opus-tools python3-aiortc)
 
 missing_packages() {
   local pkg

@@ -74,3 +74,30 @@ export type { MediaPlayerOptions } from './media/player/media-player';
 export { MediaPlayerTrack } from './media/player/player-track';
 export { PlayerError } from './media/player/player-error';
 export type { PlayerErrorCode } from './media/player/player-error';
+
+// --- WebRTC layer (werift): remote tracks, sending, sessions ---
+export { PeerSession } from './rtc/peer-session';
+export type { PeerSessionOptions, SessionDescription, SessionStats } from './rtc/peer-session';
+export type { NetworkOptions, CodecName } from './rtc/peer-config';
+export { SessionRegistry } from './rtc/session-registry';
+export type { ImpairmentOptions, ImpairmentStats } from './rtc/impairment';
+export { Impairment } from './rtc/impairment';
+export { RemoteAudioTrack } from './rtc/remote-audio-track';
+export type { RemoteAudioTrackOptions, RemoteAudioOutput, RemoteAudioTrackStats } from './rtc/remote-audio-track';
+export { JitterBuffer } from './rtc/jitter-buffer';
+export type { JitterBufferOptions, JitterBufferStats, JitterEvent } from './rtc/jitter-buffer';
+export type { LatencySummary } from './rtc/latency-window';
+export { AudioSender } from './rtc/audio-sender';
+export type {
+  AudioSenderOptions,
+  AudioSenderStats,
+  AudioSenderState,
+  AudioSenderStopReason,
+  RtpSink,
+  OutgoingRtpPacket,
+  OpusSendOptions,
+  ResolvedOpusSettings,
+} from './rtc/audio-sender';
+export { OPUS, PCMU, PCMA, samplesPerPacket, parseFmtp, formatFmtp } from './rtc/codec';
+export type { AudioCodec, AudioCodecName } from './rtc/codec';
+export type { ReceivedRtpPacket } from './rtc/rtp-packet';

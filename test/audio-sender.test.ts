@@ -1,0 +1,664 @@
+/**
+ * AudioSender, the network-free send path: a collecting sink records every
+ * packet with its send time and decodes what was sent (OpusDecoder, G.711),
+ * so the tests judge real audio (tone frequency and level), the RTP numbering
+ * (contiguous sequence numbers, timestamps per packet, wrap-around, marker),
+ * and the pacing (real time for paced, unpaced, stalling and ending tracks).
+ * Timing bounds are loose: this runs on a shared, noisy machine.
+ */
+import {
+  AudioFrame,
+  AudioSource,
+  AudioStreamTrack,
+  MediaRelay,
+  MediaStreamError,
+  MediaStreamTrack,
+  OpusDecoder,
+  alawDecode,
+  ulawDecode,
+} from '../ts/index';
+import { AudioSender, type AudioSenderOptions, type OutgoingRtpPacket } from '../ts/rtc/audio-sender';
+import { OPUS, PCMA, PCMU, type AudioCodec } from '../ts/rtc/codec';
+import { RtpPacketizer } from '../ts/rtc/rtp-packetizer';
+import { channel, concat, measureFrequency, rmsDb, toneLevelDb } from './helpers/audio';
+import { activeTimeouts, expectMediaStreamError, NeverTrack, rejection, sleep } from './helpers/media';
+
+// ----------------------------------------------------------------- helpers --
+
+interface Sent extends OutgoingRtpPacket {
+  /** performance.now() when the sink got it. */
+  at: number;
+}
+
+/** A sink that keeps every packet and when it came. */
+class CollectingSink {
+  readonly packets: Sent[] = [];
+  send(packet: OutgoingRtpPacket): void {
+    this.packets.push({ ...packet, at: performance.now() });
+  }
+}
+
+/** Level of a sine of peak `amplitude` (re full scale) in dBFS RMS. */
+function sineDb(amplitude: number): number {
+  return 20 * Math.log10(amplitude / Math.SQRT2);
+}
+
+/** The decoded audio of `packets` (channel 0, or all channels interleaved), at the codec's rate. */
+function decode(codec: AudioCodec, packets: readonly Sent[], channels = 1): Int16Array {
+  if (codec.name === 'PCMU') return concat(packets.map((p) => ulawDecode(p.payload)));
+  if (codec.name === 'PCMA') return concat(packets.map((p) => alawDecode(p.payload)));
+  const decoder = new OpusDecoder({ sampleRate: 48000, channels: channels as 1 | 2 });
+  const pcm = concat(packets.map((p) => decoder.decode(p.payload)));
+  decoder.close();
+  return pcm;
+}
+
+/** Checks the numbering: contiguous sequence numbers, timestamps `step` apart (mod 2³²), marker on the first only. */
+function expectContiguous(packets: readonly Sent[], step: number, payloadType: number): void {
+  expect(packets.length).toBeGreaterThan(1);
+  expect(packets[0].marker).toBe(true);
+  for (let i = 1; i < packets.length; i++) {
+    const [a, b] = [packets[i - 1], packets[i]];
+    if (b.sequenceNumber !== ((a.sequenceNumber + 1) & 0xffff)) throw new Error(`packet ${i}: sequence ${a.sequenceNumber} → ${b.sequenceNumber}`);
+    if ((b.timestamp - a.timestamp + 2 ** 32) % 2 ** 32 !== step) throw new Error(`packet ${i}: timestamp ${a.timestamp} → ${b.timestamp}`);
+    if (b.marker) throw new Error(`packet ${i} has the marker bit`);
+  }
+  for (const p of packets) {
+    expect(p.payloadType).toBe(payloadType);
+    expect(p.sequenceNumber).toBeGreaterThanOrEqual(0);
+    expect(p.sequenceNumber).toBeLessThan(65536);
+    expect(p.timestamp).toBeGreaterThanOrEqual(0);
+    expect(p.timestamp).toBeLessThan(2 ** 32);
+  }
+}
+
+/**
+ * How far send times stray from the ideal schedule anchor + i × interval (the
+ * anchor is the median offset, so one late first packet does not skew it):
+ * the 95th percentile and the largest distance, in ms. A sender that stalls
+ * or bursts for 200 ms shows it in `max`; a busy machine's odd late timer
+ * barely moves `p95`.
+ */
+function scheduleError(packets: readonly Sent[], intervalMs: number): { p95: number; max: number } {
+  const offsets = packets.map((p, i) => p.at - i * intervalMs).sort((a, b) => a - b);
+  const anchor = offsets[Math.floor(offsets.length / 2)];
+  const errors = offsets.map((o) => Math.abs(o - anchor)).sort((a, b) => a - b);
+  return { p95: errors[Math.floor(errors.length * 0.95)], max: errors[errors.length - 1] };
+}
+
+/**
+ * Real-time pacing: most packets within `p95Ms` of the schedule, none more
+ * than 100 ms off (a 200 ms stall or burst would be).
+ */
+function expectPaced(packets: readonly Sent[], intervalMs = 20, p95Ms = 10): void {
+  const { p95, max } = scheduleError(packets, intervalMs);
+  expect(p95).toBeLessThan(p95Ms);
+  expect(max).toBeLessThan(100);
+}
+
+/** A 20 ms 48 kHz s16 mono frame of a sine at `frequency`, phase-continuous by pts. */
+function toneFrame(pts: number, frequency: number, amplitude = 0.5, rate = 48000, samples = 960): AudioFrame {
+  const data = new Int16Array(samples);
+  const w = (2 * Math.PI * frequency) / rate;
+  for (let i = 0; i < samples; i++) data[i] = Math.round(amplitude * 32767 * Math.sin(w * (pts + i)));
+  return new AudioFrame({ data, sampleRate: rate, pts });
+}
+
+/** An unpaced track (an in-memory file, a TTS burst): every recv() resolves at once; ends after `limit` frames. */
+class UnpacedToneTrack extends MediaStreamTrack {
+  calls = 0;
+  private produced = 0;
+  constructor(
+    private readonly frequency: number,
+    private readonly limit = Infinity,
+  ) {
+    super();
+  }
+  async recv(): Promise<AudioFrame> {
+    this.calls++;
+    if (this.readyState === 'ended') throw this.endedError();
+    if (this.produced >= this.limit) {
+      this.stop();
+      throw this.endedError();
+    }
+    return toneFrame(960 * this.produced++, this.frequency);
+  }
+}
+
+/**
+ * A paced tone that goes quiet: frames due in [stallFrom, stallTo) never come
+ * (recv() waits for the first frame after the hole), like a remote microphone
+ * whose packets stop for a moment. The frames' pts jump over the hole.
+ */
+class StallingToneTrack extends MediaStreamTrack {
+  private startMs: number | undefined;
+  private next = 0;
+  constructor(
+    private readonly frequency: number,
+    private readonly stallFrom: number,
+    private readonly stallTo: number,
+  ) {
+    super();
+  }
+  async recv(): Promise<AudioFrame> {
+    this.startMs ??= performance.now();
+    let k = this.next;
+    if (k >= this.stallFrom && k < this.stallTo) k = this.stallTo;
+    this.next = k + 1;
+    const wait = this.startMs + k * 20 - performance.now();
+    if (wait > 0) await sleep(wait); // an absolute schedule, like a real source
+    if (this.readyState === 'ended') throw this.endedError();
+    return toneFrame(960 * k, this.frequency);
+  }
+}
+
+/** Runs `sender` for `ms` (started here), then stops it. */
+async function runFor(sender: AudioSender, ms: number): Promise<void> {
+  sender.start();
+  await sleep(ms);
+  sender.stop();
+}
+
+function newSender(options: Partial<AudioSenderOptions> & { sink: CollectingSink }): AudioSender {
+  const sender = new AudioSender({ codec: OPUS, ...options });
+  sender.on('error', (error: Error) => {
+    throw error;
+  });
+  return sender;
+}
+
+const TONE_DB = sineDb(0.5); // AudioStreamTrack's default amplitude: -9.03 dBFS
+
+// ------------------------------------------------------------------- tests --
+
+describe('AudioSender: Opus from a paced track', () => {
+  test('a 1 kHz tone arrives at the right frequency and level; numbering contiguous; 20 ms pacing without drift over 3 s', async () => {
+    const sink = new CollectingSink();
+    const track = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.5 } });
+    const sender = newSender({ sink, track });
+    expect(sender.opusSettings).toEqual({ channels: 1, bitrate: 32000, complexity: 5, fec: true, packetLossPercent: 10, dtx: false });
+    await runFor(sender, 3000);
+    track.stop();
+    const packets = sink.packets;
+
+    // ~150 packets in 3 s, one per 20 ms
+    expect(packets.length).toBeGreaterThanOrEqual(140);
+    expect(packets.length).toBeLessThanOrEqual(152);
+    expectContiguous(packets, 960, OPUS.payloadType);
+
+    // pacing: the mean interval is 20 ms (no drift), and no packet strays far from the schedule
+    const n = packets.length;
+    const meanInterval = (packets[n - 1].at - packets[0].at) / (n - 1);
+    expect(Math.abs(meanInterval - 20)).toBeLessThan(0.25);
+    expectPaced(packets);
+
+    // the audio: 1 kHz within 2 Hz, level within 1 dB, and no hole (every 20 ms block after the warm-up carries the tone)
+    const pcm = decode(OPUS, packets).subarray(960 * 5);
+    expect(Math.abs(measureFrequency(pcm, 48000) - 1000)).toBeLessThan(2);
+    expect(Math.abs(toneLevelDb(pcm, 48000, 1000) - TONE_DB)).toBeLessThan(1);
+    let quietBlocks = 0;
+    for (let i = 0; i + 960 <= pcm.length; i += 960) if (rmsDb(pcm.subarray(i, i + 960)) < TONE_DB - 6) quietBlocks++;
+    const stats = sender.stats();
+    expect(quietBlocks).toBeLessThanOrEqual(stats.silencePackets + 1);
+    expect(stats.silencePackets).toBeLessThanOrEqual(3); // a paced track is (almost) never late
+
+    expect(stats).toMatchObject({ state: 'stopped', codec: 'opus/48000 mono', packetsSent: n, clockSlips: 0, sendErrors: 0, dtxPackets: 0 });
+    expect(stats.framesPulled).toBeGreaterThanOrEqual(n - stats.silencePackets);
+    expect(stats.bytesSent).toBe(packets.reduce((s, p) => s + p.payload.length, 0));
+    // 32 kbit/s ± what FEC and the encoder's rate control do
+    expect((stats.bytesSent * 8) / (n * 0.02)).toBeGreaterThan(20000);
+    expect((stats.bytesSent * 8) / (n * 0.02)).toBeLessThan(45000);
+    expect(stats.meanEncodeMicros).toBeGreaterThan(0);
+    expect(stats.meanEncodeMicros).toBeLessThan(5000);
+  });
+});
+
+describe('AudioSender: pacing whatever the track does', () => {
+  test('an unpaced track is still sent in real time, and at most 3 packets are read ahead', async () => {
+    const sink = new CollectingSink();
+    const track = new UnpacedToneTrack(440);
+    const sender = newSender({ sink, track });
+    sender.start();
+    await sleep(500);
+    const half = sink.packets.length;
+    await sleep(500);
+    const atOneSecond = sink.packets.length;
+    const calls = track.calls;
+    const stats = sender.stats();
+    sender.stop();
+
+    // ≈ 50 packets per second, not thousands
+    expect(atOneSecond).toBeGreaterThanOrEqual(45);
+    expect(atOneSecond).toBeLessThanOrEqual(53);
+    expect(atOneSecond - half).toBeGreaterThanOrEqual(21);
+    expect(atOneSecond - half).toBeLessThanOrEqual(28);
+    expectPaced(sink.packets);
+    // the read-ahead is bounded: the track was asked for at most 3 frames (+ the read in flight) beyond what was sent
+    expect(stats.maxBufferedPackets).toBeLessThanOrEqual(3);
+    expect(stats.bufferedPackets).toBeLessThanOrEqual(3);
+    expect(calls).toBeLessThanOrEqual(atOneSecond + 4);
+    expect(stats.framesPulled).toBeGreaterThanOrEqual(atOneSecond);
+    expect(stats.earlyFrames).toBeGreaterThan(atOneSecond / 2);
+    expect(stats.silencePackets).toBe(0);
+    expect(stats.lateTicks).toBe(0);
+
+    // every frame sent in order: a continuous 440 Hz tone
+    expectContiguous(sink.packets, 960, OPUS.payloadType);
+    const pcm = decode(OPUS, sink.packets).subarray(960 * 3);
+    expect(Math.abs(measureFrequency(pcm, 48000) - 440)).toBeLessThan(2);
+    expect(Math.abs(toneLevelDb(pcm, 48000, 440) - TONE_DB)).toBeLessThan(1);
+  });
+
+  test('a track that stalls for 200 ms yields silence in that window, timestamps keep advancing, no burst afterwards', async () => {
+    const sink = new CollectingSink();
+    // frames 25..34 (500 to 700 ms) never come
+    const track = new StallingToneTrack(1000, 25, 35);
+    const sender = newSender({ sink, track });
+    await runFor(sender, 1200);
+    track.stop();
+    const packets = sink.packets;
+    const stats = sender.stats();
+
+    expect(packets.length).toBeGreaterThanOrEqual(55);
+    expect(packets.length).toBeLessThanOrEqual(62);
+    expectContiguous(packets, 960, OPUS.payloadType); // no pause in the numbering, no jump
+    // real time throughout: no stall during the hole, no burst after it (a silence
+    // packet leaves up to 10 ms after its tick: the grace a late frame gets)
+    expectPaced(packets, 20, 16);
+    // the hole became about 10 packets of silence; nothing piled up behind it
+    expect(stats.silencePackets).toBeGreaterThanOrEqual(8);
+    expect(stats.silencePackets).toBeLessThanOrEqual(13);
+    expect(stats.lateTicks).toBe(stats.silencePackets);
+    expect(stats.maxBufferedPackets).toBeLessThanOrEqual(2);
+
+    // decoded: tone before and after, silence in the window (packets ≈ 26 to 34)
+    const pcm = decode(OPUS, packets);
+    const block = (from: number, to: number): Int16Array => pcm.subarray(from * 960, to * 960);
+    expect(rmsDb(block(28, 33))).toBeLessThan(-50);
+    expect(Math.abs(toneLevelDb(block(5, 22), 48000, 1000) - TONE_DB)).toBeLessThan(1);
+    expect(Math.abs(toneLevelDb(block(40, 55), 48000, 1000) - TONE_DB)).toBeLessThan(1);
+  });
+
+  test('a track that ends stops the sender: what was read is sent, then done() resolves, no timer is left', async () => {
+    const sink = new CollectingSink();
+    const track = new UnpacedToneTrack(600, 10);
+    await sleep(50); // let the earlier tests' tracks finish their timers
+    const timersBefore = activeTimeouts();
+    const sender = newSender({ sink, track });
+    let ended = 0;
+    const stopped: string[] = [];
+    sender.on('ended', () => ended++);
+    sender.on('stopped', (reason: string) => stopped.push(reason));
+    sender.start();
+    const reason = await sender.done();
+    expect(activeTimeouts()).toBe(timersBefore);
+    expect(reason).toBe('ended');
+    expect(ended).toBe(1);
+    expect(stopped).toEqual(['ended']);
+    expect(sender.state).toBe('stopped');
+    // all 10 frames went out, in real time (≈ 180 ms from the first to the last), and nothing else
+    expect(sink.packets).toHaveLength(10);
+    expectContiguous(sink.packets, 960, OPUS.payloadType);
+    expect(sink.packets[9].at - sink.packets[0].at).toBeGreaterThan(150);
+    expect(sender.stats()).toMatchObject({ framesPulled: 10, packetsSent: 10, silencePackets: 0, trackId: null });
+    const pcm = decode(OPUS, sink.packets).subarray(960 * 2);
+    expect(Math.abs(measureFrequency(pcm, 48000) - 600)).toBeLessThan(2);
+    // a stopped sender stays stopped
+    expect(() => sender.start()).toThrow(/AudioSender.start: the sender is closed/);
+    sender.stop(); // idempotent
+    expect(stopped).toEqual(['ended']);
+  });
+
+  test('an AudioSource that ends after its audio stops the sender once the audio is out', async () => {
+    const sink = new CollectingSink();
+    const source = new AudioSource({ sampleRate: 24000 });
+    const sender = newSender({ sink, track: source.track });
+    sender.start();
+    void source.push(toneFrame(0, 500, 0.5, 24000, 24000 * 0.3)); // 300 ms of TTS-like audio at 24 kHz
+    void source.end();
+    expect(await sender.done()).toBe('ended');
+    // 300 ms of audio (+ at most a packet of converter tail), then the sender stopped by itself
+    expect(sink.packets.length).toBeGreaterThanOrEqual(15);
+    expect(sink.packets.length).toBeLessThanOrEqual(18);
+    const pcm = decode(OPUS, sink.packets).subarray(960 * 2, 960 * 14);
+    expect(Math.abs(measureFrequency(pcm, 48000) - 500)).toBeLessThan(2);
+  });
+
+  test('stop() clears every timer at once, gives the track back and resolves done() with "stopped"', async () => {
+    const sink = new CollectingSink();
+    const track = new NeverTrack();
+    await sleep(50);
+    const timersBefore = activeTimeouts();
+    const sender = newSender({ sink, track });
+    sender.start();
+    await sleep(200);
+    // a track that never answers: silence in real time, counted as late
+    expect(sink.packets.length).toBeGreaterThanOrEqual(8);
+    expect(sender.stats().lateTicks).toBe(sink.packets.length);
+    expect(sender.stats().silencePackets).toBe(sink.packets.length);
+    expect(activeTimeouts()).toBeGreaterThan(timersBefore); // the clock's timer
+    sender.stop();
+    expect(activeTimeouts()).toBe(timersBefore);
+    expect(await sender.done()).toBe('stopped');
+    const count = sink.packets.length;
+    await sleep(60);
+    expect(sink.packets.length).toBe(count);
+    expect(track.readyState).toBe('live'); // not stopped: given back
+  });
+
+  test('an event loop blocked for 400 ms: the clock slips, the timestamps skip the lost time, the next packet is marked', async () => {
+    const sink = new CollectingSink();
+    const sender = newSender({ sink, track: new AudioStreamTrack({ tone: { frequency: 1000 } }) });
+    sender.start();
+    await sleep(200);
+    const blockedFrom = performance.now();
+    while (performance.now() - blockedFrom < 400) {
+      // busy: nothing else runs
+    }
+    await sleep(200);
+    sender.stop();
+    sender.track?.stop();
+    const stats = sender.stats();
+    expect(stats.clockSlips).toBe(1);
+    const packets = sink.packets;
+    const jumps = packets.map((p, i) => (i === 0 ? 960 : (p.timestamp - packets[i - 1].timestamp + 2 ** 32) % 2 ** 32));
+    const big = jumps.findIndex((j) => j > 960);
+    expect(big).toBeGreaterThan(0);
+    expect(packets[big].marker).toBe(true);
+    // the jump matches the blocked time (400 ms ≈ 20 packets; the clock catches up on up to 200 ms of it first)
+    const skippedMs = (jumps[big] - 960) / 48;
+    expect(skippedMs).toBeGreaterThan(150);
+    expect(skippedMs).toBeLessThan(450);
+    // sequence numbers stay contiguous
+    for (let i = 1; i < packets.length; i++) expect(packets[i].sequenceNumber).toBe((packets[i - 1].sequenceNumber + 1) & 0xffff);
+    // RTP time matches real time from the first packet to the last (within a packet or two)
+    const rtpMs = ((packets[packets.length - 1].timestamp - packets[0].timestamp + 2 ** 32) % 2 ** 32) / 48;
+    expect(Math.abs(rtpMs - (packets[packets.length - 1].at - packets[0].at))).toBeLessThan(45);
+  });
+});
+
+describe('AudioSender: tracks', () => {
+  test('replaceTrack switches the tone mid-stream, then null sends silence; the old track is given back', async () => {
+    const sink = new CollectingSink();
+    const low = new AudioStreamTrack({ tone: { frequency: 440 } });
+    const high = new AudioStreamTrack({ tone: { frequency: 800 } });
+    const sender = newSender({ sink, track: low });
+    sender.start();
+    await sleep(600);
+    const switchedAt = sink.packets.length;
+    sender.replaceTrack(high);
+    expect(sender.track).toBe(high);
+    // the previous track can be read again (it is not stopped, and no longer owned)
+    expect((await low.recv()).samplesPerChannel).toBe(960);
+    await sleep(600);
+    const nulledAt = sink.packets.length;
+    sender.replaceTrack(null);
+    expect(sender.stats().trackId).toBeNull();
+    await sleep(300);
+    sender.stop();
+    low.stop();
+    high.stop();
+
+    expectContiguous(sink.packets, 960, OPUS.payloadType); // one stream throughout
+    const pcm = decode(OPUS, sink.packets);
+    const part = (from: number, to: number): Int16Array => pcm.subarray(from * 960, to * 960);
+    expect(Math.abs(measureFrequency(part(3, switchedAt - 1), 48000) - 440)).toBeLessThan(2);
+    expect(Math.abs(measureFrequency(part(switchedAt + 3, nulledAt - 1), 48000) - 800)).toBeLessThan(2);
+    expect(toneLevelDb(part(switchedAt + 3, nulledAt - 1), 48000, 440)).toBeLessThan(TONE_DB - 30); // the old tone is gone
+    expect(rmsDb(part(nulledAt + 3, sink.packets.length))).toBeLessThan(-60);
+    const stats = sender.stats();
+    expect(stats.lateTicks).toBeLessThanOrEqual(4); // silence after replaceTrack(null) is not "late"
+    expect(stats.silencePackets).toBeGreaterThanOrEqual(sink.packets.length - nulledAt - 1);
+  });
+
+  test('the sent track is owned: reading it elsewhere throws, a relay subscription can be sent instead', async () => {
+    const sink = new CollectingSink();
+    const track = new AudioStreamTrack({ tone: { frequency: 300 } });
+    const sender = newSender({ sink, track });
+    expectMediaStreamError(await rejection(track.recv()), 'ERR_VOXRTC_TRACK_OWNED');
+    // a second sender cannot take it either
+    expect(() => new AudioSender({ codec: OPUS, sink, track })).toThrow(/is already read by an AudioSender; sending it too would steal its frames/);
+    // a track a relay owns: send a subscription
+    const relay = new MediaRelay({ stopSourceWhenIdle: true });
+    const source = new AudioStreamTrack({ tone: { frequency: 700 } });
+    const subscription = relay.subscribe(source);
+    let error: unknown;
+    try {
+      new AudioSender({ codec: OPUS, sink, track: source });
+    } catch (e) {
+      error = e;
+    }
+    expect(expectMediaStreamError(error, 'ERR_VOXRTC_TRACK_OWNED').message).toMatch(/Send relay.subscribe\(track\) instead/);
+    const relayed = newSender({ sink: new CollectingSink(), track: subscription });
+    relayed.start();
+    await sleep(200);
+    relayed.stop();
+    expect(relayed.stats().framesPulled).toBeGreaterThanOrEqual(5);
+    subscription.stop();
+    expect(source.readyState).toBe('ended');
+    // stopping the sender gives the track back
+    sender.stop();
+    expect((await track.recv()).samplesPerChannel).toBe(960);
+    track.stop();
+    // an ended track cannot be sent
+    expect(() => new AudioSender({ codec: OPUS, sink, track })).toThrow(MediaStreamError);
+    expect(() => new AudioSender({ codec: OPUS, sink, track })).toThrow(/has ended; send a live track/);
+  });
+
+  test('a track whose recv() fails: an error event, then the sender stops with "error"', async () => {
+    class Broken extends MediaStreamTrack {
+      n = 0;
+      async recv(): Promise<AudioFrame> {
+        if (++this.n > 3) throw new Error('decoder exploded');
+        return toneFrame(960 * (this.n - 1), 440);
+      }
+    }
+    const sink = new CollectingSink();
+    const sender = new AudioSender({ codec: OPUS, sink, track: new Broken() });
+    const errors: Error[] = [];
+    sender.on('error', (e: Error) => errors.push(e));
+    sender.start();
+    expect(await sender.done()).toBe('error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toMatch(/AudioSender\(opus\/48000 mono\): Broken track .* failed: decoder exploded; the sender stops/);
+    expect(sink.packets).toHaveLength(3); // what was read is still sent
+  });
+});
+
+describe('AudioSender: codecs and formats', () => {
+  test.each([
+    ['PCMU', PCMU],
+    ['PCMA', PCMA],
+  ] as const)('%s: 8 kHz, 160-sample packets, the tone preserved', async (_name, codec) => {
+    const sink = new CollectingSink();
+    const track = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.5 } }); // 48 kHz in
+    const sender = newSender({ codec, sink, track });
+    expect(sender.opusSettings).toBeUndefined();
+    expect(sender.samplesPerPacket).toBe(160);
+    await runFor(sender, 700);
+    track.stop();
+    expect(sink.packets.length).toBeGreaterThanOrEqual(30);
+    expectContiguous(sink.packets, 160, codec.payloadType);
+    for (const p of sink.packets) expect(p.payload.length).toBe(160);
+    const pcm = decode(codec, sink.packets).subarray(160 * 2);
+    expect(Math.abs(measureFrequency(pcm, 8000) - 1000)).toBeLessThan(2);
+    expect(Math.abs(toneLevelDb(pcm, 8000, 1000) - TONE_DB)).toBeLessThan(1);
+    expect(sender.stats().codec).toBe(`${codec.name}/8000`);
+  });
+
+  test('16 kHz stereo f32 input is converted to 48 kHz mono Opus (and to stereo when the receiver asks with stereo=1)', async () => {
+    for (const stereo of [false, true]) {
+      const sink = new CollectingSink();
+      const track = new AudioStreamTrack({ sampleRate: 16000, channels: 2, format: 'f32', tone: { frequency: 1000, amplitude: 0.5 } });
+      const codec: AudioCodec = stereo ? { ...OPUS, parameters: { ...OPUS.parameters, stereo: '1' } } : OPUS;
+      const sender = newSender({ codec, sink, track });
+      expect(sender.opusSettings?.channels).toBe(stereo ? 2 : 1);
+      await runFor(sender, 700);
+      track.stop();
+      expectContiguous(sink.packets, 960, OPUS.payloadType);
+      const channels = stereo ? 2 : 1;
+      const pcm = decode(OPUS, sink.packets, channels).subarray(960 * 3 * channels);
+      for (let c = 0; c < channels; c++) {
+        const one = channels === 1 ? pcm : channel(pcm, c, 2);
+        expect(Math.abs(measureFrequency(one, 48000) - 1000)).toBeLessThan(2);
+        expect(Math.abs(toneLevelDb(one, 48000, 1000) - TONE_DB)).toBeLessThan(1);
+      }
+      // the Opus packets themselves say mono or stereo (TOC bit s)
+      expect(sink.packets.every((p) => ((p.payload[0] >> 2) & 1) === (stereo ? 1 : 0))).toBe(true);
+    }
+  });
+
+  test('44.1 kHz frames of 10 ms (shorter than a packet) are gathered into 20 ms packets without gaps', async () => {
+    const sink = new CollectingSink();
+    const track = new AudioStreamTrack({ sampleRate: 44100, frameMs: 10, tone: { frequency: 1000, amplitude: 0.5 } });
+    const sender = newSender({ sink, track });
+    await runFor(sender, 1000);
+    track.stop();
+    const stats = sender.stats();
+    expectContiguous(sink.packets, 960, OPUS.payloadType);
+    expectPaced(sink.packets);
+    expect(stats.framesPulled).toBeGreaterThanOrEqual(2 * (sink.packets.length - stats.silencePackets) - 2);
+    // at most the start (the first packet needs two frames) and a rare late timer are silence
+    expect(stats.silencePackets).toBeLessThanOrEqual(3);
+    const pcm = decode(OPUS, sink.packets).subarray(960 * (stats.silencePackets + 3));
+    expect(Math.abs(measureFrequency(pcm, 48000) - 1000)).toBeLessThan(2);
+    expect(Math.abs(toneLevelDb(pcm, 48000, 1000) - TONE_DB)).toBeLessThan(1);
+  });
+
+  test('sequence numbers wrap at 2^16 and timestamps at 2^32 (initial values injected for the test)', async () => {
+    const sink = new CollectingSink();
+    const track = new UnpacedToneTrack(440, 12);
+    const sender = newSender({ sink, track, initialSequenceNumber: 65530, initialTimestamp: 2 ** 32 - 960 * 3 });
+    sender.start();
+    await sender.done();
+    const seq = sink.packets.map((p) => p.sequenceNumber);
+    const ts = sink.packets.map((p) => p.timestamp);
+    expect(seq).toEqual([65530, 65531, 65532, 65533, 65534, 65535, 0, 1, 2, 3, 4, 5]);
+    expect(ts.slice(0, 5)).toEqual([2 ** 32 - 2880, 2 ** 32 - 1920, 2 ** 32 - 960, 0, 960]);
+    expectContiguous(sink.packets, 960, OPUS.payloadType);
+  });
+
+  test('random initial sequence numbers (below 2^15) and timestamps', async () => {
+    const made = Array.from({ length: 8 }, () => new RtpPacketizer({ payloadType: 0 }));
+    for (const p of made) expect(p.nextSequenceNumber).toBeLessThan(2 ** 15);
+    expect(new Set(made.map((p) => p.nextTimestamp)).size).toBeGreaterThan(1);
+    expect(new Set(made.map((p) => p.nextSequenceNumber)).size).toBeGreaterThan(1);
+    // and a sender starts where its packetizer does, with the marker bit
+    const sink = new CollectingSink();
+    const sender = new AudioSender({ codec: PCMU, sink });
+    sender.start();
+    await sleep(30);
+    sender.stop();
+    expect(sink.packets[0].sequenceNumber).toBeLessThan(2 ** 15);
+    expect(sink.packets[0].marker).toBe(true);
+    expectContiguous(sink.packets, 160, 0);
+  });
+
+  test('Opus DTX: no packets during silence, the timestamp keeps advancing, the next talkspurt is marked', async () => {
+    const sink = new CollectingSink();
+    const tone = new UnpacedToneTrack(1000);
+    const sender = newSender({ sink, track: tone, opus: { dtx: true } });
+    sender.start();
+    await sleep(300);
+    sender.replaceTrack(null);
+    await sleep(800);
+    sender.replaceTrack(new UnpacedToneTrack(1000));
+    await sleep(300);
+    sender.stop();
+    const stats = sender.stats();
+    const packets = sink.packets;
+    expect(stats.dtxPackets).toBeGreaterThan(20);
+    expect(packets.length + stats.dtxPackets).toBeGreaterThanOrEqual(65);
+    // sequence numbers contiguous; timestamps jump over the DTX time, and the packet after a jump is marked
+    let jumps = 0;
+    for (let i = 1; i < packets.length; i++) {
+      expect(packets[i].sequenceNumber).toBe((packets[i - 1].sequenceNumber + 1) & 0xffff);
+      const step = (packets[i].timestamp - packets[i - 1].timestamp + 2 ** 32) % 2 ** 32;
+      expect(step % 960).toBe(0);
+      if (step > 960) {
+        jumps++;
+        expect(packets[i].marker).toBe(true);
+        // the jump is the time that passed, in real time
+        expect(Math.abs(step / 48 - (packets[i].at - packets[i - 1].at))).toBeLessThan(25);
+      } else {
+        expect(packets[i].marker).toBe(false);
+      }
+    }
+    expect(jumps).toBeGreaterThanOrEqual(1);
+    // RTP time = real time over the whole stream
+    const last = packets[packets.length - 1];
+    expect(Math.abs(((last.timestamp - packets[0].timestamp + 2 ** 32) % 2 ** 32) / 48 - (last.at - packets[0].at))).toBeLessThan(25);
+  });
+
+  test('the receiver’s fmtp parameters steer the Opus settings; explicit options win', () => {
+    const sink = new CollectingSink();
+    const codec: AudioCodec = { ...OPUS, parameters: { useinbandfec: '0', stereo: '1', usedtx: '1', maxaveragebitrate: '20000' } };
+    expect(new AudioSender({ codec, sink }).opusSettings).toEqual({ channels: 2, bitrate: 20000, complexity: 5, fec: false, packetLossPercent: 10, dtx: true });
+    expect(new AudioSender({ codec, sink, opus: { fec: true, dtx: false, bitrate: 'auto', complexity: 9, packetLossPercent: 5 } }).opusSettings).toEqual({
+      channels: 2,
+      bitrate: 20000, // still capped
+      complexity: 9,
+      fec: true,
+      packetLossPercent: 5,
+      dtx: false,
+    });
+  });
+});
+
+describe('AudioSender: errors and the sink', () => {
+  test('bad options are refused with messages that name them', () => {
+    const sink = new CollectingSink();
+    expect(() => new AudioSender(undefined as unknown as AudioSenderOptions)).toThrow('AudioSender: options must be an object with codec and sink; got undefined');
+    expect(() => new AudioSender({ codec: OPUS } as AudioSenderOptions)).toThrow('AudioSender: options.sink must be an object with a send(packet) method; got undefined');
+    expect(() => new AudioSender({ codec: { ...OPUS, clockRate: 16000 }, sink })).toThrow(/options.codec.clockRate must be 48000 for Opus/);
+    expect(() => new AudioSender({ codec: { ...OPUS, name: 'G722' as 'opus' }, sink })).toThrow(/options.codec.name must be one of/);
+    expect(() => new AudioSender({ codec: OPUS, sink, ptimeMs: 30 })).toThrow("AudioSender: options.ptimeMs must be one of 10, 20, 40 or 60; got 30");
+    expect(() => new AudioSender({ codec: OPUS, sink, readAhead: 0 })).toThrow('AudioSender: options.readAhead must be an integer from 1 to 50; got 0');
+    expect(() => new AudioSender({ codec: OPUS, sink, opus: { complexity: 11 } })).toThrow('AudioSender: options.opus.complexity must be an integer from 0 to 10; got 11');
+    expect(() => new AudioSender({ codec: PCMU, sink, opus: { complexty: 3 } as never })).toThrow(/options.opus.complexty is not an option/);
+    expect(() => new AudioSender({ codec: OPUS, sink, track: {} as MediaStreamTrack })).toThrow('AudioSender: options.track must be a voxrtc MediaStreamTrack or null; got an object');
+    expect(() => new AudioSender({ codec: OPUS, sink }).replaceTrack('mic' as never)).toThrow('AudioSender.replaceTrack: track must be a voxrtc MediaStreamTrack or null; got "mic"');
+    expect(() => new AudioSender({ codec: OPUS, sink, initialSequenceNumber: 65536 })).toThrow(/options.initialSequenceNumber must be an integer from 0 to 65535/);
+    expect(() => new AudioSender({ codec: OPUS, sink, speed: 2 } as never)).toThrow(/options.speed is not an option/);
+    // a failed construction leaves the track free
+    const track = new AudioStreamTrack();
+    expect(() => new AudioSender({ codec: OPUS, sink, track, opus: { bitrate: 100 } })).toThrow('AudioSender: options.opus.bitrate must be an integer from 500 to 512000; got 100');
+    expect(() => new AudioSender({ codec: OPUS, sink, track, opus: { bitrate: '32k' as never } })).toThrow(/options.opus.bitrate must be a number of bits per second, 'auto' or 'max'; got "32k"/);
+    const free = new AudioSender({ codec: PCMU, sink, track }); // would throw if the failures above had kept it
+    free.stop();
+    track.stop();
+    const stopped = new AudioSender({ codec: OPUS, sink });
+    stopped.stop();
+    expect(() => stopped.replaceTrack(null)).toThrow('AudioSender.replaceTrack: the sender is closed; create a new one');
+  });
+
+  test('a sink that throws: one error event, failures counted, sending goes on; ptime 10 and 60 ms', async () => {
+    let calls = 0;
+    const sender = new AudioSender({
+      codec: PCMA,
+      ptimeMs: 10,
+      sink: {
+        send() {
+          calls++;
+          if (calls % 2 === 0) throw new Error('socket closed');
+        },
+      },
+    });
+    const errors: Error[] = [];
+    sender.on('error', (e: Error) => errors.push(e));
+    await runFor(sender, 300);
+    expect(calls).toBeGreaterThanOrEqual(25); // 10 ms packets
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toMatch(/the sink failed to send a packet: socket closed/);
+    expect(sender.stats().sendErrors).toBe(Math.floor(calls / 2));
+    expect(sender.stats().packetsSent).toBe(calls - Math.floor(calls / 2));
+
+    const sink = new CollectingSink();
+    const slow = newSender({ sink, ptimeMs: 60, track: new UnpacedToneTrack(440, 9) });
+    slow.start();
+    await slow.done();
+    expect(sink.packets).toHaveLength(3);
+    expectContiguous(sink.packets, 2880, OPUS.payloadType);
+    expect(sink.packets[2].at - sink.packets[0].at).toBeGreaterThan(100);
+  });
+});

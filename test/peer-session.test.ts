@@ -1,0 +1,196 @@
+/**
+ * Two voxrtc peers in one process over real ICE/DTLS/SRTP on 127.0.0.1: a tone
+ * sent by one arrives at the other, for Opus, PCMU and PCMA; an impaired
+ * network keeps the timeline continuous; the safe order is enforced; bad
+ * offers fail clearly and leak nothing; the watchdog closes ghost sessions.
+ */
+import { AudioStreamTrack, type AudioFrame } from '../ts/index';
+import { PeerSession, type PeerSessionOptions } from '../ts/rtc/peer-session';
+import { SessionRegistry } from '../ts/rtc/session-registry';
+import type { RemoteAudioTrack } from '../ts/rtc/remote-audio-track';
+import { measureFrequency, rmsDb } from './helpers/audio';
+
+jest.setTimeout(60_000);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Joins frames' s16 mono samples. */
+function join(frames: AudioFrame[]): Int16Array {
+  const out = new Int16Array(frames.reduce((n, f) => n + f.data.length, 0));
+  let offset = 0;
+  for (const f of frames) {
+    out.set(f.data as Int16Array, offset);
+    offset += f.data.length;
+  }
+  return out;
+}
+
+/** Reads `count` frames from a track. */
+async function read(track: RemoteAudioTrack, count: number): Promise<AudioFrame[]> {
+  const frames: AudioFrame[] = [];
+  for await (const frame of track) {
+    frames.push(frame);
+    if (frames.length >= count) break;
+  }
+  return frames;
+}
+
+/** A connected pair: `caller` offers and sends `tone`; `callee` answers and (optionally) echoes. */
+async function connect(
+  options: { caller?: PeerSessionOptions; callee?: PeerSessionOptions; echo?: boolean; frequency?: number } = {},
+): Promise<{ caller: PeerSession; callee: PeerSession; tone: AudioStreamTrack; registry: SessionRegistry<PeerSession> }> {
+  const registry = new SessionRegistry<PeerSession>();
+  const caller = new PeerSession({ loopback: true, registry, ...options.caller });
+  const callee = new PeerSession({ loopback: true, registry, ...options.callee });
+  const tone = new AudioStreamTrack({ tone: { frequency: options.frequency ?? 440, amplitude: 0.4 } });
+  caller.addTrack(tone);
+  const offer = await caller.offer();
+  const answer = await callee.answer(offer, (session) => {
+    if (options.echo) session.addTrack(session.remoteTracks[0]);
+  });
+  await caller.acceptAnswer(answer);
+  return { caller, callee, tone, registry };
+}
+
+async function closeAll(...sessions: PeerSession[]): Promise<void> {
+  await Promise.all(sessions.map((s) => s.close()));
+}
+
+describe('two peers on 127.0.0.1', () => {
+  test.each([['opus'], ['PCMU'], ['PCMA']] as const)('a 440 Hz tone arrives with its frequency and a continuous timeline (%s)', async (codec) => {
+    const { caller, callee, tone } = await connect({ caller: { codecs: [codec] }, callee: { codecs: [codec] } });
+    try {
+      expect(callee.remoteTracks).toHaveLength(1);
+      const frames = await read(callee.remoteTracks[0], 100); // 2 s
+      for (let i = 1; i < frames.length; i++) expect(frames[i].pts).toBe(frames[i - 1].pts + frames[i - 1].samplesPerChannel);
+      const steady = join(frames.slice(50));
+      expect(Math.abs(measureFrequency(steady, 48000) - 440)).toBeLessThan(2);
+      expect(rmsDb(steady)).toBeGreaterThan(-14); // 0.4 of full scale is -11 dBFS RMS
+      const stats = callee.stats();
+      expect(stats.connectionState).toBe('connected');
+      expect(stats.remoteTracks[0].packetsReceived).toBeGreaterThan(80);
+    } finally {
+      tone.stop();
+      await closeAll(caller, callee);
+    }
+  });
+
+  test('echo: the callee sends the caller its own audio back, in the answer (sendrecv)', async () => {
+    const { caller, callee, tone } = await connect({ echo: true, frequency: 1000 });
+    try {
+      const frames = await read(caller.remoteTracks[0], 100);
+      const steady = join(frames.slice(50));
+      expect(Math.abs(measureFrequency(steady, 48000) - 1000)).toBeLessThan(2);
+    } finally {
+      tone.stop();
+      await closeAll(caller, callee);
+    }
+  });
+
+  test('an impaired network (10% loss, reordering, duplicates, jitter) keeps a continuous, real-time timeline and the tone', async () => {
+    const { caller, callee, tone } = await connect({
+      callee: { impairIncoming: { loss: 0.1, reorder: 0.05, duplicate: 0.05, jitterMs: 30, seed: 7 } },
+      frequency: 440,
+    });
+    try {
+      const started = performance.now();
+      const frames = await read(callee.remoteTracks[0], 150); // 3 s
+      const elapsed = performance.now() - started;
+      for (let i = 1; i < frames.length; i++) expect(frames[i].pts).toBe(frames[i - 1].pts + frames[i - 1].samplesPerChannel);
+      expect(elapsed).toBeGreaterThan(150 * 20 * 0.8); // real time: frames are not invented faster than packets come
+      const steady = join(frames.slice(50));
+      expect(Math.abs(measureFrequency(steady, 48000) - 440)).toBeLessThan(2);
+      const stats = callee.stats().remoteTracks[0];
+      expect(stats.fecFrames + stats.plcFrames).toBeGreaterThan(3);
+    } finally {
+      tone.stop();
+      await closeAll(caller, callee);
+    }
+  });
+});
+
+describe('the safe order', () => {
+  test('addTrack after the answer throws and says why', async () => {
+    const { caller, callee, tone } = await connect();
+    try {
+      expect(() => callee.addTrack(new AudioStreamTrack())).toThrow(/answer was already created/);
+    } finally {
+      tone.stop();
+      await closeAll(caller, callee);
+    }
+  });
+});
+
+describe('bad offers fail clearly and leave nothing behind', () => {
+  test.each([
+    ['not an object', 'hello', /offer must be an object/],
+    ['wrong type', { type: 'answer', sdp: 'v=0\r\n' }, /offer.type must be 'offer'/],
+    ['not SDP', { type: 'offer', sdp: 'GET / HTTP/1.1' }, /offer.sdp must be an SDP string/],
+  ])('%s', async (_name, offer, message) => {
+    const registry = new SessionRegistry<PeerSession>();
+    const session = new PeerSession({ registry });
+    await expect(session.answer(offer as never)).rejects.toThrow(message);
+    await session.close();
+    expect(registry.size).toBe(0);
+  });
+
+  test('malformed SDP, an offer with no audio and an offer with only unsupported codecs are rejected; the session closes', async () => {
+    const registry = new SessionRegistry<PeerSession>();
+    const noAudio = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
+    const offerer = new PeerSession({ loopback: true, registry: new SessionRegistry() });
+    const good = await offerer.offer();
+    await offerer.close();
+    const g722Only = good.sdp
+      .replace(/m=audio (\d+) ([A-Z/]+) .*\r\n/, 'm=audio $1 $2 9\r\n')
+      .replace(/a=rtpmap:(?!9 ).*\r\n/g, '')
+      .replace(/a=fmtp:.*\r\n/g, '')
+      .replace(/(m=audio .*\r\n)/, '$1a=rtpmap:9 G722/8000\r\n');
+    for (const sdp of [noAudio, g722Only, 'v=0\r\ngarbage\r\n']) {
+      const session = new PeerSession({ registry });
+      await expect(session.answer({ type: 'offer', sdp })).rejects.toThrow(/audio|codec|SDP|sdp|parse/i);
+      expect(session.connectionState).toBe('closed');
+    }
+    expect(registry.size).toBe(0);
+  });
+});
+
+describe('watchdog and resources', () => {
+  test('a session whose peer never connects is closed after connectTimeoutMs', async () => {
+    const registry = new SessionRegistry<PeerSession>();
+    const caller = new PeerSession({ loopback: true, registry });
+    const callee = new PeerSession({ loopback: true, registry, connectTimeoutMs: 1000 });
+    const offer = await caller.offer();
+    await callee.answer(offer); // the caller never applies the answer: it never connects
+    const closed = new Promise<string>((resolve) => callee.once('closed', resolve));
+    expect(await closed).toMatch(/not connected within 1000 ms/);
+    expect(registry.size).toBe(1); // the caller
+    await caller.close();
+    expect(registry.size).toBe(0);
+  });
+
+  test('20 connect/close cycles leave no sessions, sockets or timers behind', async () => {
+    const baseline = countResources();
+    const registry = new SessionRegistry<PeerSession>();
+    for (let i = 0; i < 20; i++) {
+      const { caller, callee, tone } = await connect({ caller: { registry }, callee: { registry } });
+      tone.stop();
+      await closeAll(caller, callee);
+    }
+    expect(registry.size).toBe(0);
+    // werift releases its sockets shortly after close
+    let now = countResources();
+    for (let i = 0; i < 50 && (now.UDPWrap > 0 || now.Timeout > baseline.Timeout + 2); i++) {
+      await sleep(100);
+      now = countResources();
+    }
+    // No session is open anywhere in this process now (earlier tests' sockets may still have been closing at the baseline).
+    expect(now.UDPWrap).toBe(0);
+    expect(now.Timeout).toBeLessThanOrEqual(baseline.Timeout + 2);
+  });
+});
+
+function countResources(): Record<string, number> {
+  const counts: Record<string, number> = { UDPWrap: 0, Timeout: 0 };
+  for (const name of process.getActiveResourcesInfo()) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
+}

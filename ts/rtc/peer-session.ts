@@ -1,0 +1,387 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import createDebug from 'debug';
+import {
+  RTCPeerConnection,
+  RtpHeader,
+  RtpPacket,
+  type MediaStreamTrack as WeriftTrack,
+  type RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+} from 'werift';
+import { AudioSender, type AudioSenderOptions } from './audio-sender';
+import type { AudioCodec } from './codec';
+import type { ReceivedRtpPacket } from './rtp-packet';
+import { Impairment, type ImpairmentOptions } from './impairment';
+import { peerConfig, resolveNetwork, type NetworkOptions, type ResolvedNetwork } from './peer-config';
+import { RemoteAudioTrack, type RemoteAudioTrackOptions } from './remote-audio-track';
+import { SessionRegistry } from './session-registry';
+import { SessionWatchdog, type WatchedState } from './watchdog';
+import { MediaStreamTrack } from '../media/media-stream-track';
+import { checkInteger, checkOptions, invalidType } from '../core/validate';
+
+const log = createDebug('voxrtc:session');
+
+/** A session description, in the JSON shape browsers and aiortc use. */
+export interface SessionDescription {
+  type: 'offer' | 'answer';
+  sdp: string;
+}
+
+/** Options for {@link PeerSession}. */
+export interface PeerSessionOptions extends NetworkOptions {
+  /** Format of the frames remote tracks deliver, e.g. `{ sampleRate: 16000 }` for speech-to-text. Default 48 kHz, mono, s16. */
+  receive?: RemoteAudioTrackOptions['output'];
+  /** Frames a remote track keeps for a slow reader before dropping the oldest. Default 50 (1 s). */
+  maxQueueFrames?: number;
+  /** Opus encoder settings for what this session sends. */
+  opus?: AudioSenderOptions['opus'];
+  /** Close the session if it is not connected within this many ms. Default 15000. */
+  connectTimeoutMs?: number;
+  /** Close the session when it stays disconnected (or silent) this many ms. Default 5000. */
+  disconnectGraceMs?: number;
+  /** A connected session with no incoming media this long counts as disconnected. 0 disables. Default 10000. */
+  mediaTimeoutMs?: number;
+  /** Registry the session joins while open. Default: {@link PeerSession.registry}. */
+  registry?: SessionRegistry<PeerSession>;
+  /** Simulate a bad network on incoming packets (loss, duplicates, reordering, jitter) — for testing. */
+  impairIncoming?: ImpairmentOptions;
+}
+
+/** Counters of a session, for logs, dashboards and tests. */
+export interface SessionStats {
+  id: string;
+  connectionState: string;
+  ageMs: number;
+  remoteTracks: ReturnType<RemoteAudioTrack['stats']>[];
+  senders: ReturnType<AudioSender['stats']>[];
+}
+
+type Phase = 'idle' | 'negotiating' | 'answered' | 'closed';
+
+/**
+ * One WebRTC peer connection carrying audio, with the safe order built in.
+ *
+ * Answering an offer (the usual server role):
+ * ```ts
+ * const session = new PeerSession();
+ * const answer = await session.answer(offer, async (s) => {
+ *   const incoming = s.remoteTracks[0];        // a RemoteAudioTrack
+ *   s.addTrack(replyTrack);                    // attached before the answer exists
+ * });
+ * ```
+ * The handler runs after the offer is applied and before the answer is
+ * created, so every track it attaches is in the answer (`sendrecv`);
+ * `addTrack` after that throws instead of silently making a receive-only call.
+ *
+ * A watchdog closes a session that does not connect in time or stays
+ * disconnected (or silent) too long; {@link close} releases the peer
+ * connection, sockets, timers, native codecs and queues, and ends the tracks.
+ *
+ * Events: `'connectionstatechange'` (state), `'closed'` (reason).
+ */
+export class PeerSession extends EventEmitter {
+  /** The sessions open in this process (unless given another registry). */
+  static readonly registry = new SessionRegistry<PeerSession>();
+
+  /** A unique id. */
+  readonly id = randomUUID();
+  /** When the session was created (ms, `Date.now()`). */
+  readonly createdAt = Date.now();
+  /** One track per incoming audio stream: in the answer handler when answering, after {@link acceptAnswer} when offering. */
+  readonly remoteTracks: RemoteAudioTrack[] = [];
+  private readonly pc: RTCPeerConnection;
+  private readonly network: ResolvedNetwork;
+  private readonly options: Required<Pick<PeerSessionOptions, 'maxQueueFrames'>> & PeerSessionOptions;
+  private readonly registry: SessionRegistry<PeerSession>;
+  private readonly watchdog: SessionWatchdog;
+  private readonly senders: AudioSender[] = [];
+  private readonly pendingTracks: MediaStreamTrack[] = [];
+  private readonly unsubscribers: Array<() => void> = [];
+  private readonly impairments: Array<{ stop(): void }> = [];
+  private phase: Phase = 'idle';
+  private state: WatchedState = 'new';
+  private closing: Promise<void> | undefined;
+
+  constructor(options: PeerSessionOptions = {}) {
+    super();
+    const where = 'PeerSession';
+    const o = checkOptions(where, options, [
+      'iceServers', 'loopback', 'ipv6', 'portRange', 'codecs', 'receive', 'maxQueueFrames', 'opus',
+      'connectTimeoutMs', 'disconnectGraceMs', 'mediaTimeoutMs', 'registry', 'impairIncoming',
+    ]);
+    this.network = resolveNetwork(where, { iceServers: options.iceServers, loopback: options.loopback, ipv6: options.ipv6, portRange: options.portRange, codecs: options.codecs });
+    this.options = {
+      ...options,
+      maxQueueFrames: checkInteger(where, 'options.maxQueueFrames', o.maxQueueFrames ?? 50, 1, 3000),
+    };
+    const connectTimeoutMs = checkInteger(where, 'options.connectTimeoutMs', o.connectTimeoutMs ?? 15000, 100, 3_600_000);
+    const disconnectGraceMs = checkInteger(where, 'options.disconnectGraceMs', o.disconnectGraceMs ?? 5000, 0, 3_600_000);
+    const mediaTimeoutMs = checkInteger(where, 'options.mediaTimeoutMs', o.mediaTimeoutMs ?? 10000, 0, 3_600_000);
+    this.registry = (o.registry as SessionRegistry<PeerSession> | undefined) ?? PeerSession.registry;
+    if (!(this.registry instanceof SessionRegistry)) throw invalidType(where, 'options.registry', 'a SessionRegistry', o.registry);
+
+    this.pc = new RTCPeerConnection(peerConfig(this.network));
+    this.watchdog = new SessionWatchdog({ connectTimeoutMs, disconnectGraceMs, mediaTimeoutMs }, (reason) => {
+      log('%s: watchdog: %s', this.id, reason);
+      void this.close(`watchdog: ${reason}`);
+    });
+    const sub = this.pc.connectionStateChange.subscribe((state) => this.onState(state));
+    this.unsubscribers.push(() => sub.unSubscribe());
+    this.registry.add(this);
+    log('%s: created', this.id);
+  }
+
+  /** `'new'`, `'connecting'`, `'connected'`, `'disconnected'`, `'failed'` or `'closed'`. */
+  get connectionState(): string {
+    return this.state;
+  }
+
+  /**
+   * Applies a remote offer, runs `handler` (read {@link remoteTracks}, call
+   * {@link addTrack}), then creates and returns the answer, with its ICE
+   * candidates gathered (no trickle needed).
+   * @throws Error naming what is wrong with the offer (no audio, no common codec, malformed SDP); the session is then closed.
+   */
+  async answer(offer: SessionDescription, handler?: (session: PeerSession) => void | Promise<void>): Promise<SessionDescription> {
+    const where = 'PeerSession.answer';
+    this.expectPhase(where, 'idle');
+    checkDescription(where, 'offer', offer, 'offer');
+    this.phase = 'negotiating';
+    try {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+      const audio = this.pc.getTransceivers().filter((t) => t.kind === 'audio');
+      if (audio.length === 0) throw new Error(`${where}: the offer has no audio; voxrtc sessions carry audio`);
+      for (const transceiver of audio) this.bindReceiver(where, transceiver);
+      if (handler) await handler(this);
+      if (this.phase !== 'negotiating') throw new Error(`${where}: the session was closed during the offer handler`);
+      this.attachPending(audio);
+      const answer = await this.pc.createAnswer();
+      await this.pc.setLocalDescription(answer);
+      await this.gathered();
+      this.phase = 'answered';
+      this.startSenders();
+      const sdp = this.pc.localDescription?.sdp ?? answer.sdp;
+      log('%s: answered (%d remote track(s), %d sender(s))', this.id, this.remoteTracks.length, this.senders.length);
+      return { type: 'answer', sdp };
+    } catch (error) {
+      await this.close(`negotiation failed: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  /**
+   * Creates an offer with one audio transceiver per track added so far (at
+   * least one, receive-only if none), ICE candidates gathered.
+   */
+  async offer(): Promise<SessionDescription> {
+    const where = 'PeerSession.offer';
+    this.expectPhase(where, 'idle');
+    this.phase = 'negotiating';
+    try {
+      const count = Math.max(1, this.pendingTracks.length);
+      const transceivers: RTCRtpTransceiver[] = [];
+      for (let i = 0; i < count; i++) {
+        transceivers.push(this.pc.addTransceiver('audio', { direction: i < this.pendingTracks.length ? 'sendrecv' : 'recvonly' }));
+      }
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription(offer);
+      await this.gathered();
+      return { type: 'offer', sdp: this.pc.localDescription?.sdp ?? offer.sdp };
+    } catch (error) {
+      await this.close(`offer failed: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  /** Applies the answer to {@link offer}; the tracks added before the offer start sending once connected. */
+  async acceptAnswer(answer: SessionDescription): Promise<void> {
+    const where = 'PeerSession.acceptAnswer';
+    this.expectPhase(where, 'negotiating');
+    checkDescription(where, 'answer', answer, 'answer');
+    try {
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      const audio = this.pc.getTransceivers().filter((t) => t.kind === 'audio');
+      // The codecs are known now: one remote track per audio stream.
+      for (const transceiver of audio) this.bindReceiver(where, transceiver);
+      this.attachPending(audio);
+      this.phase = 'answered';
+      this.startSenders();
+    } catch (error) {
+      await this.close(`answer rejected: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  /**
+   * Sends `track` on this session. Call it before the answer exists: inside
+   * the {@link answer} handler, or before {@link offer}.
+   * @throws Error after the answer: attaching a track then would need a renegotiation.
+   */
+  addTrack(track: MediaStreamTrack): void {
+    const where = 'PeerSession.addTrack';
+    if (!(track instanceof MediaStreamTrack)) throw invalidType(where, 'track', 'a voxrtc MediaStreamTrack', track);
+    if (this.phase === 'answered') {
+      throw new Error(
+        `${where}: the answer was already created, so ${track.describe()} would never be sent. ` +
+          'Attach outgoing tracks inside the answer() handler (or before offer()).',
+      );
+    }
+    if (this.phase === 'closed') throw new Error(`${where}: the session is closed`);
+    this.pendingTracks.push(track);
+  }
+
+  /** Counters of the session and each of its tracks. */
+  stats(): SessionStats {
+    return {
+      id: this.id,
+      connectionState: this.state,
+      ageMs: Date.now() - this.createdAt,
+      remoteTracks: this.remoteTracks.map((t) => t.stats()),
+      senders: this.senders.map((s) => s.stats()),
+    };
+  }
+
+  /**
+   * Closes everything: senders, remote tracks (they end), the peer
+   * connection and its sockets, every timer. Idempotent; resolves when done.
+   */
+  close(reason = 'closed by the application'): Promise<void> {
+    this.closing ??= this.doClose(reason);
+    return this.closing;
+  }
+
+  private async doClose(reason: string): Promise<void> {
+    log('%s: closing (%s)', this.id, reason);
+    this.phase = 'closed';
+    this.watchdog.stop();
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    for (const impairment of this.impairments) impairment.stop();
+    for (const sender of this.senders) sender.stop();
+    for (const track of this.remoteTracks) track.stop();
+    try {
+      await this.pc.close();
+    } catch (error) {
+      log('%s: close: %s', this.id, (error as Error).message);
+    }
+    this.state = 'closed';
+    this.registry.delete(this);
+    this.emit('connectionstatechange', 'closed');
+    this.emit('closed', reason);
+  }
+
+  private onState(state: WatchedState): void {
+    if (this.phase === 'closed') return;
+    this.state = state;
+    log('%s: %s', this.id, state);
+    this.watchdog.onState(state);
+    this.emit('connectionstatechange', state);
+    if (state === 'closed') void this.close('the peer connection closed');
+  }
+
+  private bindReceiver(where: string, transceiver: RTCRtpTransceiver): void {
+    const codec = toAudioCodec(transceiver.codecs[0]);
+    if (!codec) throw new Error(`${where}: no common audio codec; voxrtc accepts ${this.network.codecs.join(', ')}`);
+    const track = new RemoteAudioTrack({
+      codec,
+      output: { sampleRate: 48000, channels: 1, format: 's16', ...this.options.receive },
+      maxQueueFrames: this.options.maxQueueFrames,
+    });
+    this.remoteTracks.push(track);
+    type Incoming = Omit<ReceivedRtpPacket, 'arrivalMs'>;
+    const deliver = (packet: Incoming): void => track.pushPacket({ ...packet, arrivalMs: performance.now() });
+    let impairment: Impairment<Incoming> | undefined;
+    if (this.options.impairIncoming) {
+      impairment = new Impairment<Incoming>(this.options.impairIncoming, deliver);
+      this.impairments.push(impairment);
+    }
+    const bind = (remote: WeriftTrack): void => {
+      const sub = remote.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+        this.watchdog.onMedia();
+        const packet: Incoming = {
+          payloadType: rtp.header.payloadType,
+          sequenceNumber: rtp.header.sequenceNumber,
+          timestamp: rtp.header.timestamp,
+          ssrc: rtp.header.ssrc,
+          marker: rtp.header.marker,
+          payload: rtp.payload,
+        };
+        if (impairment) impairment.push(packet);
+        else deliver(packet);
+      });
+      this.unsubscribers.push(() => sub.unSubscribe());
+    };
+    const sub = transceiver.onTrack.subscribe((remote) => bind(remote));
+    this.unsubscribers.push(() => sub.unSubscribe());
+    if (transceiver.receiver.track) bind(transceiver.receiver.track);
+  }
+
+  private attachPending(transceivers: RTCRtpTransceiver[]): void {
+    const tracks = this.pendingTracks.splice(0);
+    if (tracks.length > transceivers.length) {
+      throw new Error(`PeerSession: ${tracks.length} outgoing tracks but the offer has ${transceivers.length} audio stream(s); attach at most one track per stream`);
+    }
+    tracks.forEach((track, i) => {
+      const transceiver = transceivers[i];
+      if (transceiver.direction === 'recvonly' || transceiver.direction === 'inactive') transceiver.setDirection('sendrecv');
+      const sender = new AudioSender({
+        codec: toAudioCodec(transceiver.codecs[0]) ?? (() => { throw new Error('PeerSession: no codec to send with'); })(),
+        track,
+        opus: this.options.opus,
+        sink: {
+          // The promise goes back to the sender, which reports a failed send instead of leaving it unhandled.
+          send: (packet) => {
+            const header = new RtpHeader({ payloadType: packet.payloadType, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker });
+            return transceiver.sender.sendRtp(new RtpPacket(header, Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength)));
+          },
+        },
+      });
+      this.senders.push(sender);
+    });
+  }
+
+  private startSenders(): void {
+    for (const sender of this.senders) sender.start();
+  }
+
+  private async gathered(): Promise<void> {
+    if (this.pc.iceGatheringState === 'complete') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, 5000);
+      const sub = this.pc.iceGatheringStateChange.subscribe((state) => state === 'complete' && done());
+      function done(): void {
+        clearTimeout(timer);
+        sub.unSubscribe();
+        resolve();
+      }
+    });
+  }
+
+  private expectPhase(where: string, phase: Phase): void {
+    if (this.phase === phase) return;
+    if (this.phase === 'closed') throw new Error(`${where}: the session is closed`);
+    throw new Error(`${where}: not allowed now (the session is ${this.phase === 'answered' ? 'already negotiated' : 'negotiating'}); use a new PeerSession`);
+  }
+}
+
+function checkDescription(where: string, name: string, value: unknown, type: 'offer' | 'answer'): void {
+  if (value === null || typeof value !== 'object') throw invalidType(where, name, `an object { type: '${type}', sdp }`, value);
+  const d = value as Record<string, unknown>;
+  if (d.type !== type) throw invalidType(where, `${name}.type`, `'${type}'`, d.type);
+  if (typeof d.sdp !== 'string' || !d.sdp.startsWith('v=0')) {
+    throw invalidType(where, `${name}.sdp`, "an SDP string starting with 'v=0'", typeof d.sdp === 'string' ? `${d.sdp.slice(0, 20)}…` : d.sdp);
+  }
+}
+
+function toAudioCodec(parameters: RTCRtpCodecParameters | undefined): AudioCodec | undefined {
+  if (!parameters) return undefined;
+  const mime = parameters.mimeType.toLowerCase();
+  const name = mime === 'audio/opus' ? 'opus' : mime === 'audio/pcmu' ? 'PCMU' : mime === 'audio/pcma' ? 'PCMA' : undefined;
+  if (!name) return undefined;
+  const fmtp: Record<string, string> = {};
+  for (const part of (parameters.parameters ?? '').split(';')) {
+    const [key, value] = part.split('=');
+    if (key?.trim()) fmtp[key.trim()] = (value ?? '').trim();
+  }
+  return { name, payloadType: parameters.payloadType, clockRate: parameters.clockRate, channels: parameters.channels ?? 1, parameters: fmtp };
+}
