@@ -109,6 +109,41 @@ describe('two peers on 127.0.0.1', () => {
   });
 });
 
+describe('sending and stats', () => {
+  test('replaceTrack switches what is sent without renegotiation', async () => {
+    const { caller, callee, tone } = await connect({ frequency: 440 });
+    const other = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.4 } });
+    try {
+      const before = join((await read(callee.remoteTracks[0], 75)).slice(25));
+      expect(Math.abs(measureFrequency(before, 48000) - 440)).toBeLessThan(2);
+      caller.replaceTrack(tone, other);
+      await read(callee.remoteTracks[0], 10); // what was in flight
+      const after = join(await read(callee.remoteTracks[0], 50));
+      expect(Math.abs(measureFrequency(after, 48000) - 1000)).toBeLessThan(2);
+      expect(() => caller.replaceTrack(new AudioStreamTrack(), null)).toThrow(/is not sent by this session/);
+    } finally {
+      tone.stop();
+      other.stop();
+      await closeAll(caller, callee);
+    }
+  });
+
+  test('a remote track that receives audio but is never read is reported in the session stats', async () => {
+    const { caller, callee, tone } = await connect();
+    try {
+      await sleep(600);
+      const stats = callee.stats();
+      expect(stats.unreadRemoteTracks).toEqual([callee.remoteTracks[0].id]);
+      expect(stats.remoteTracks[0].reads).toBe(0);
+      await read(callee.remoteTracks[0], 1);
+      expect(callee.stats().unreadRemoteTracks).toEqual([]);
+    } finally {
+      tone.stop();
+      await closeAll(caller, callee);
+    }
+  });
+});
+
 describe('the safe order', () => {
   test('addTrack after the answer throws and says why', async () => {
     const { caller, callee, tone } = await connect();

@@ -57,6 +57,7 @@ export abstract class MediaStreamTrack extends EventEmitter {
   /** A unique id (a UUID unless given). */
   readonly id: string;
   private state: TrackState = 'live';
+  private readCount = 0;
 
   constructor(options: { id?: string } = {}) {
     super();
@@ -68,9 +69,13 @@ export abstract class MediaStreamTrack extends EventEmitter {
       throw new TypeError(`${this.constructor.name}: define recv() as a method of the class (not as a property)`);
     }
     const ownRecv = self.recv.bind(this);
-    self[kRead] = ownRecv;
+    self[kRead] = () => {
+      this.readCount++;
+      return ownRecv();
+    };
     self[kOwner] = undefined;
     self.recv = () => {
+      this.readCount++;
       if (this.state === 'ended') return Promise.reject(this.endedError());
       const owner = self[kOwner];
       if (owner !== undefined) {
@@ -88,6 +93,15 @@ export abstract class MediaStreamTrack extends EventEmitter {
 
   /** The next frame. Rejects with {@link MediaStreamError} once the track has ended. */
   abstract recv(): Promise<AudioFrame>;
+
+  /**
+   * Reads so far: `recv()` calls, and reads by a voxrtc consumer (sender,
+   * relay). A track that has frames but was never read is reported in
+   * session stats.
+   */
+  get reads(): number {
+    return this.readCount;
+  }
 
   /** `'live'` or `'ended'`. */
   get readyState(): TrackState {

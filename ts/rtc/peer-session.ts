@@ -53,8 +53,14 @@ export interface SessionStats {
   id: string;
   connectionState: string;
   ageMs: number;
-  remoteTracks: ReturnType<RemoteAudioTrack['stats']>[];
+  remoteTracks: Array<ReturnType<RemoteAudioTrack['stats']> & { id: string; reads: number }>;
   senders: ReturnType<AudioSender['stats']>[];
+  /**
+   * Ids of remote tracks that received audio but were never read: their
+   * frames pile up and are dropped. Read them, send them, or consume them
+   * with a `MediaBlackHole`.
+   */
+  unreadRemoteTracks: string[];
 }
 
 type Phase = 'idle' | 'negotiating' | 'answered' | 'closed';
@@ -97,6 +103,7 @@ export class PeerSession extends EventEmitter {
   private readonly watchdog: SessionWatchdog;
   private readonly senders: AudioSender[] = [];
   private readonly pendingTracks: MediaStreamTrack[] = [];
+  private readonly sentTracks: MediaStreamTrack[] = [];
   private readonly unsubscribers: Array<() => void> = [];
   private readonly impairments: Array<{ stop(): void }> = [];
   private phase: Phase = 'idle';
@@ -231,14 +238,36 @@ export class PeerSession extends EventEmitter {
     this.pendingTracks.push(track);
   }
 
+  /**
+   * Sends `next` instead of `previous` (a track given to {@link addTrack}),
+   * without renegotiation; `null` sends silence (and `previous` keeps naming
+   * that stream, for a later call). `previous` is not stopped.
+   * @throws Error when `previous` is not being sent by this session.
+   */
+  replaceTrack(previous: MediaStreamTrack, next: MediaStreamTrack | null): void {
+    const where = 'PeerSession.replaceTrack';
+    if (next !== null && !(next instanceof MediaStreamTrack)) throw invalidType(where, 'next', 'a voxrtc MediaStreamTrack or null', next);
+    const pending = this.pendingTracks.indexOf(previous);
+    if (pending >= 0) {
+      if (next === null) this.pendingTracks.splice(pending, 1);
+      else this.pendingTracks[pending] = next;
+      return;
+    }
+    const index = this.sentTracks.indexOf(previous);
+    if (index < 0) throw new Error(`${where}: ${previous instanceof MediaStreamTrack ? previous.describe() : 'previous'} is not sent by this session`);
+    this.senders[index].replaceTrack(next);
+    this.sentTracks[index] = next ?? previous;
+  }
+
   /** Counters of the session and each of its tracks. */
   stats(): SessionStats {
     return {
       id: this.id,
       connectionState: this.state,
       ageMs: Date.now() - this.createdAt,
-      remoteTracks: this.remoteTracks.map((t) => t.stats()),
+      remoteTracks: this.remoteTracks.map((t) => ({ id: t.id, reads: t.reads, ...t.stats() })),
       senders: this.senders.map((s) => s.stats()),
+      unreadRemoteTracks: this.remoteTracks.filter((t) => t.reads === 0 && t.stats().framesQueued > 0).map((t) => t.id),
     };
   }
 
@@ -337,6 +366,7 @@ export class PeerSession extends EventEmitter {
         },
       });
       this.senders.push(sender);
+      this.sentTracks.push(track);
     });
   }
 
