@@ -174,7 +174,9 @@ describe('prebuilt package', () => {
     ];
     expect(packedFiles).toEqual(expect.arrayContaining(expected));
     // Nothing from a local build, dependencies or tests.
-    expect(packedFiles.filter((name) => /^(build|node_modules|test|ts|bench|scripts)\//.test(name))).toEqual([]);
+    // Nothing from a local build, dependencies, tests or TypeScript sources; the demo page's static files are the one exception.
+    expect(packedFiles.filter((name) => /^(build|node_modules|test|ts|bench|scripts)\//.test(name) && !name.startsWith('ts/signaling/public/'))).toEqual([]);
+    expect(packedFiles).toEqual(expect.arrayContaining(['ts/signaling/public/index.html', 'dist/signaling/cli.js']));
     tarball = file;
   }, 2 * 60_000);
 

@@ -101,3 +101,11 @@ export type {
 export { OPUS, PCMU, PCMA, samplesPerPacket, parseFmtp, formatFmtp } from './rtc/codec';
 export type { AudioCodec, AudioCodecName } from './rtc/codec';
 export type { ReceivedRtpPacket } from './rtc/rtp-packet';
+
+// --- signaling: HTTP/WebSocket server, demo page, CLI modes ---
+export { createServer } from './signaling/server';
+export type { SignalingServer, ListenAddress } from './signaling/server';
+export type { ServerOptions, SessionHandler, SessionContext, SessionCleanup } from './signaling/options';
+export { createMode, echoSession, playSession, recordSession, recordingPath } from './signaling/modes';
+export type { ServeMode, ModeOptions, ModeSetup } from './signaling/modes';
+export { HttpError } from './signaling/http-error';
