@@ -13,9 +13,10 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # --- system packages -------------------------------------------------------
 # build: compiler, CMake, pkg-config and the two codec libraries.
 # tests: espeak-ng and sox make the speech the audio tests analyse; ffmpeg and
-# opus-tools check recorded files; python3-aiortc is an independent WebRTC peer.
+# opus-tools check recorded files; python3-aiortc is an independent WebRTC peer;
+# chromium runs the demo page in the browser test.
 BUILD_PACKAGES=(g++ cmake pkg-config libopus-dev libsamplerate0-dev)
-TEST_PACKAGES=(espeak-ng sox ffmpeg opus-tools python3-aiortc)
+TEST_PACKAGES=(espeak-ng sox ffmpeg opus-tools python3-aiortc chromium)
 
 missing_packages() {
   local pkg
