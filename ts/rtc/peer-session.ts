@@ -372,6 +372,15 @@ export class PeerSession extends EventEmitter {
 
   private startSenders(): void {
     for (const sender of this.senders) sender.start();
+    // A peer that hangs up sends a DTLS close_notify: werift closes the DTLS
+    // transport but not the connection state, so close the session here
+    // instead of waiting for the watchdog.
+    for (const transport of this.pc.dtlsTransports) {
+      const sub = transport.onStateChange.subscribe((state) => {
+        if (state === 'closed' && this.phase !== 'closed') void this.close('the peer closed the connection');
+      });
+      this.unsubscribers.push(() => sub.unSubscribe());
+    }
   }
 
   private async gathered(): Promise<void> {
