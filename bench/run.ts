@@ -4,12 +4,14 @@
  * wave-resampler, on 20 ms frames of real speech, mono, one core; then the
  * media layer (media.ts): throughput of MediaRelay, MediaRecorder and
  * MediaBlackHole, and the pacing accuracy of AudioStreamTrack and AudioSource
- * against a setInterval loop. Prints the codec/resampler table, then the media
- * tables, each with its notes (progress goes to stderr).
+ * against a setInterval loop; then concurrent WebRTC echo calls on loopback
+ * (echo.ts: one process echoes, a second one calls). Prints the
+ * codec/resampler table, then the media tables, then the echo table, each with
+ * its notes (progress goes to stderr).
  *
  *   node --expose-gc build/bench-js/bench/run.js [--json FILE] [--raw] [--quick]
  *        [--only ID,ID] [--clock cpu|wall] [--min-repeats N] [--min-time S] [--max-repeats N]
- *        [--pacing-seconds N]
+ *        [--pacing-seconds N] [--echo-calls N,N] [--echo-seconds S] [--echo-profile [DIR]]
  *
  *   --json FILE   also write every result (wall and CPU time, min/median/max,
  *                 output fingerprints, goals, the media rows) as JSON
@@ -21,6 +23,12 @@
  *   --clock       the table's clock: process CPU time (default) or wall time
  *   --min-repeats, --min-time, --max-repeats   rounds per codec operation (see timing.ts)
  *   --pacing-seconds N   how long each paced track is read (default 20)
+ *   --echo-calls N,N     concurrent echo calls of each step (default 1,10,25,50; --quick 1,10)
+ *   --echo-seconds S     measuring window of each echo step (default 10; --quick 5)
+ *   --echo-warmup S      seconds between a step's last call connecting and its window (default 3)
+ *   --echo-profile [DIR] also sample the echo process with V8's CPU profiler over
+ *                 each window (DIR/echo-N.cpuprofile, default build/bench/echo-profile)
+ *                 and print a summary (the profiler inflates the CPU figures)
  *
  * For each operation the C++ program (in --serve mode) and every JavaScript
  * implementation are timed in interleaved rounds (see timing.ts).
@@ -62,6 +70,20 @@ import {
 } from './media';
 import { SPEECH_SECONDS, type SpeechRate, ensureSpeech, readS16 } from './speech';
 import {
+  DEFAULT_ECHO_CALLS,
+  DEFAULT_ECHO_SECONDS,
+  DEFAULT_ECHO_WARMUP_SECONDS,
+  ECHO_ID,
+  ECHO_NOTE_KEYS,
+  QUICK_ECHO_CALLS,
+  QUICK_ECHO_SECONDS,
+  type EchoResults,
+  echoFootnotes,
+  echoGoals,
+  measureEcho,
+  renderEcho,
+} from './echo';
+import {
   type Contestant,
   DEFAULT_TIMING,
   Fnv1a,
@@ -92,6 +114,11 @@ const USAGE = `usage: npm run bench -- [options]   (or: node --expose-gc build/b
   --max-repeats N    but at most N (default ${DEFAULT_TIMING.maxRepeats})
   --block N          implementations take turns every N frames (default ${DEFAULT_TIMING.blockFrames}; 1200 = whole passes)
   --pacing-seconds N how long AudioStreamTrack, AudioSource and the setInterval loop are read, at once (default ${DEFAULT_PACING_SECONDS})
+  --echo-calls N,N   concurrent WebRTC echo calls of each step (default ${DEFAULT_ECHO_CALLS.join(',')}; --quick ${QUICK_ECHO_CALLS.join(',')}); id ${ECHO_ID}
+  --echo-seconds S   measuring window of each echo step (default ${DEFAULT_ECHO_SECONDS}; --quick ${QUICK_ECHO_SECONDS})
+  --echo-warmup S    seconds between a step's last call connecting and its window (default ${DEFAULT_ECHO_WARMUP_SECONDS})
+  --echo-profile [DIR]  profile the echo process over each window (DIR/echo-N.cpuprofile, default build/bench/echo-profile)
+                     and print a summary; the profiler inflates the CPU figures
 `;
 const FRAME_US = 20_000;
 
@@ -106,6 +133,10 @@ interface Args {
   clock: ClockName;
   timing: TimingOptions;
   pacingSeconds: number;
+  echoCalls: number[];
+  echoSeconds: number;
+  echoWarmup: number;
+  echoProfile: string | null;
   mediaWarmup: RoundPolicy;
   mediaRounds: RoundPolicy;
   cxx: string;
@@ -121,6 +152,10 @@ function parseArgs(argv: string[]): Args {
     clock: 'cpu',
     timing: { ...DEFAULT_TIMING },
     pacingSeconds: DEFAULT_PACING_SECONDS,
+    echoCalls: DEFAULT_ECHO_CALLS,
+    echoSeconds: DEFAULT_ECHO_SECONDS,
+    echoWarmup: DEFAULT_ECHO_WARMUP_SECONDS,
+    echoProfile: null,
     mediaWarmup: { ...DEFAULT_WARMUP },
     mediaRounds: { ...DEFAULT_ROUNDS },
     cxx: path.join(ROOT, 'build', 'bench', 'voxrtc_core_bench'),
@@ -128,6 +163,8 @@ function parseArgs(argv: string[]): Args {
     addon: path.join(ROOT, 'build', 'Release', 'voxrtc.node'),
   };
   let pacingGiven = false;
+  let echoCallsGiven = false;
+  let echoSecondsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -150,6 +187,8 @@ function parseArgs(argv: string[]): Args {
       case '--quick':
         args.timing = { ...args.timing, minRepeats: 2, minTime: 0, maxRepeats: 2 };
         if (!pacingGiven) args.pacingSeconds = QUICK_PACING_SECONDS;
+        if (!echoCallsGiven) args.echoCalls = QUICK_ECHO_CALLS;
+        if (!echoSecondsGiven) args.echoSeconds = QUICK_ECHO_SECONDS;
         args.mediaWarmup = { minRounds: 1, minTime: 0, maxRounds: 1 };
         args.mediaRounds = { minRounds: 2, minTime: 0, maxRounds: 2 };
         break;
@@ -158,6 +197,28 @@ function parseArgs(argv: string[]): Args {
         if (seconds < 1) throw new Error('--pacing-seconds needs at least 1');
         args.pacingSeconds = seconds;
         pacingGiven = true;
+        break;
+      }
+      case '--echo-calls': {
+        const calls = value().split(',').map(Number);
+        if (calls.length === 0 || calls.some((n) => !Number.isInteger(n) || n < 1 || n > 500)) throw new Error('--echo-calls takes whole numbers 1 to 500, e.g. 1,10,25,50');
+        args.echoCalls = calls;
+        echoCallsGiven = true;
+        break;
+      }
+      case '--echo-seconds': {
+        const seconds = number();
+        if (seconds < 1) throw new Error('--echo-seconds needs at least 1');
+        args.echoSeconds = seconds;
+        echoSecondsGiven = true;
+        break;
+      }
+      case '--echo-warmup':
+        args.echoWarmup = number();
+        break;
+      case '--echo-profile': {
+        const next = argv[i + 1];
+        args.echoProfile = next !== undefined && !next.startsWith('--') ? path.resolve(argv[++i]) : path.join(ROOT, 'build', 'bench', 'echo-profile');
         break;
       }
       case '--only':
@@ -572,7 +633,7 @@ async function main(): Promise<void> {
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') log('note: run node with --expose-gc to collect garbage between passes');
 
   let ops = operations();
-  const mediaIds = [...MEDIA_OP_IDS, PACING_ID];
+  const mediaIds = [...MEDIA_OP_IDS, PACING_ID, ECHO_ID];
   if (args.only !== null) {
     const only = args.only;
     const unknown = only.filter((id) => !ops.some((op) => op.id === id) && !mediaIds.includes(id));
@@ -732,6 +793,19 @@ async function main(): Promise<void> {
     }
   }
 
+  // WebRTC echo calls: two more processes (the echo, the callers); this one only relays the signalling.
+  let echo: EchoResults | null = null;
+  if (args.only === null || args.only.includes(ECHO_ID)) {
+    log(`echo calls: ${args.echoCalls.join(', ')} concurrent, ${args.echoSeconds} s each${args.echoProfile ? ` (profiling into ${args.echoProfile})` : ''}`);
+    echo = await measureEcho({
+      calls: args.echoCalls,
+      seconds: args.echoSeconds,
+      warmupSeconds: args.echoWarmup,
+      speechFile: speech.files[48000],
+      profileDir: args.echoProfile,
+    });
+  }
+
   const meta: Record<string, string> = {
     affinity: affinity(),
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
@@ -750,6 +824,13 @@ async function main(): Promise<void> {
     // Media footnotes are numbered after the codec table's.
     const codecNotes = new Set(rows.flatMap((row) => row.notes)).size;
     output += `${output ? '\n' : ''}${renderMedia(media, mediaGoalList, codecNotes + 1)}`;
+  }
+  const echoGoalList = echo ? echoGoals(echo) : [];
+  if (echo) {
+    // Echo footnotes are numbered after the codec and media tables'.
+    const codecNotes = new Set(rows.flatMap((row) => row.notes)).size;
+    const mediaNotes = new Set([...media.throughput, ...media.pacing].flatMap((row) => row.notes)).size;
+    output += `${output ? '\n' : ''}${renderEcho(echo, echoGoalList, codecNotes + mediaNotes + 1)}`;
   }
   process.stdout.write(output);
   log(`bench took ${((Date.now() - started) / 1000).toFixed(1)} s (sink ${(sinkValue() + mediaSinkValue()) % 1000})`);
@@ -772,6 +853,7 @@ async function main(): Promise<void> {
       goals,
       footnotes: FOOTNOTES,
       media: { ...media, goals: mediaGoalList, footnotes: MEDIA_FOOTNOTES },
+      echo: echo ? { ...echo, goals: echoGoalList, footnotes: echoFootnotes(echo), noteKeys: ECHO_NOTE_KEYS } : null,
     };
     fs.mkdirSync(path.dirname(args.json), { recursive: true });
     fs.writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);

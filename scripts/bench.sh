@@ -14,7 +14,9 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 
 # One core for everything, the C++ program included (it is a child of node and
 # inherits the affinity). Core 1 when there is one (core 0 takes most
-# interrupts), else core 0. VOXRTC_BENCH_CPU picks another.
+# interrupts), else core 0. VOXRTC_BENCH_CPU picks another. The WebRTC echo
+# benchmark (bench/echo.ts) keeps its echo process on this core and pins the
+# process generating its calls to another one (taskset -c), when there is one.
 PIN=()
 if command -v taskset >/dev/null; then
   cpu="${VOXRTC_BENCH_CPU:-}"

@@ -79,6 +79,8 @@ export interface RemoteAudioTrackStats {
   framesQueued: number;
   /** Frames dropped because nothing read them in time. */
   queueDrops: number;
+  /** Frames dropped in live mode to keep a real-time reader from falling behind (see {@link RemoteAudioTrack.setLiveLatency}). */
+  latencyDrops: number;
   /** Frames waiting to be read now. */
   queueSize: number;
   /** New timelines (SSRC changes, sequence or timestamp jumps). */
@@ -154,6 +156,8 @@ export class RemoteAudioTrack extends MediaStreamTrack {
   private readonly jitterBuffer: JitterBuffer;
   private readonly resampler: AudioResampler;
   private readonly queue: FrameQueue;
+  private liveMaxQueued: number | undefined;
+  private latencyDrops = 0;
   private readonly chunk: number; // 20 ms at the decoder's rate
   private readonly plcLimit: number; // PLC_LIMIT_MS at the decoder's rate
   private readonly ratio: number; // output rate / decoder rate
@@ -269,8 +273,27 @@ export class RemoteAudioTrack extends MediaStreamTrack {
     log('%s: end of stream; %d frames left to read', this.describe(), this.queue.size);
   }
 
+  /**
+   * Live mode, for a reader that plays the audio in real time (a sender
+   * echoing or relaying the track): each read first drops the oldest queued
+   * frames beyond `maxQueuedFrames`, so a stall anywhere cannot leave the
+   * reader permanently behind. Dropped frames are counted in
+   * `stats().latencyDrops`. `undefined` turns it off (the default: a
+   * speech-to-text reader wants every frame). {@link PeerSession} turns it on
+   * (3 frames) for a remote track it sends back out.
+   */
+  setLiveLatency(maxQueuedFrames: number | undefined): void {
+    this.liveMaxQueued = maxQueuedFrames === undefined ? undefined : checkInteger('RemoteAudioTrack.setLiveLatency', 'maxQueuedFrames', maxQueuedFrames, 0, 3000);
+  }
+
   /** The next 20 ms frame; waits for one. Rejects with `MediaStreamError` once the track has ended. */
   async recv(): Promise<AudioFrame> {
+    if (this.liveMaxQueued !== undefined) {
+      while (this.queue.size > this.liveMaxQueued) {
+        void this.queue.shift();
+        this.latencyDrops++;
+      }
+    }
     const frame = await this.queue.shift();
     if (frame === undefined) {
       this.stop();
@@ -290,6 +313,7 @@ export class RemoteAudioTrack extends MediaStreamTrack {
       packetsReordered: jb.reordered,
       ...this.counters,
       queueDrops: this.queue.dropped,
+      latencyDrops: this.latencyDrops,
       queueSize: this.queue.size,
       jitterMs: jb.jitterMs,
       targetDelayMs: jb.targetDelayMs,
