@@ -269,7 +269,7 @@ describe('AudioSender: pacing whatever the track does', () => {
     expect(stats.silencePackets).toBeGreaterThanOrEqual(8);
     expect(stats.silencePackets).toBeLessThanOrEqual(13);
     expect(stats.lateTicks).toBe(stats.silencePackets);
-    expect(stats.maxBufferedPackets).toBeLessThanOrEqual(2);
+    expect(stats.maxBufferedPackets).toBeLessThanOrEqual(3); // the read-ahead bound: nothing piles up behind the hole
 
     // decoded: tone before and after, silence in the window (packets ≈ 26 to 34)
     const pcm = decode(OPUS, packets);
