@@ -352,6 +352,9 @@ export class PeerSession extends EventEmitter {
     }
     tracks.forEach((track, i) => {
       const transceiver = transceivers[i];
+      // A remote track sent back out (echo, relay) is read in real time: keep
+      // at most 60 ms queued, so a stall never leaves the call behind for good.
+      if (track instanceof RemoteAudioTrack) track.setLiveLatency(3);
       if (transceiver.direction === 'recvonly' || transceiver.direction === 'inactive') transceiver.setDirection('sendrecv');
       const sender = new AudioSender({
         codec: toAudioCodec(transceiver.codecs[0]) ?? (() => { throw new Error('PeerSession: no codec to send with'); })(),
