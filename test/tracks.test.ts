@@ -188,7 +188,7 @@ describe('AudioStreamTrack', () => {
     frames.forEach((f, i) => expect(f.pts).toBe((i + 1) * 960));
     // the 4 overdue frames (due at 20…80 ms) come at once, the 5th when due at 100 ms, the 6th at 120 ms
     expect(times[3] - times[0]).toBeLessThan(15);
-    expect(times[5] - times[0]).toBeGreaterThanOrEqual(15);
+    expect(times[5] - times[0]).toBeGreaterThanOrEqual(8); // waited for its time (a burst of all six would take ~1 ms)
   });
 
   test('stop() while a recv() is pending rejects it promptly and leaves no timer behind', async () => {
