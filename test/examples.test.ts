@@ -251,7 +251,7 @@ test('relay: the speaker reaches two listeners; when the speaker leaves they hea
   const nextSpeaker = await call(example.url, next);
   const nextHears = listen(nextSpeaker.remoteTracks[0]);
   await until(() => example.lines.filter((l) => /speaker \w+ joined \(2 listener/.test(l)).length === 1);
-  for (const frames of await after(performance.now(), 75)) expectTone(frames.slice(40), 660);
+  for (const frames of await after(performance.now(), 110)) expectTone(frames.slice(60), 660);
   for (const h of [...heard, nextHears]) h.stop();
   next.stop();
   for (const mic of mics) mic.stop();
