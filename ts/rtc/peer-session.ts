@@ -15,6 +15,7 @@ import type { ReceivedRtpPacket } from './rtp-packet';
 import { Impairment, type ImpairmentOptions } from './impairment';
 import { peerConfig, resolveNetwork, type NetworkOptions, type ResolvedNetwork } from './peer-config';
 import { RemoteAudioTrack, type RemoteAudioTrackOptions } from './remote-audio-track';
+import { checkRemoteSdp } from './sdp-check';
 import { SessionRegistry } from './session-registry';
 import { SessionWatchdog, type WatchedState } from './watchdog';
 import { MediaStreamTrack } from '../media/media-stream-track';
@@ -109,9 +110,14 @@ export class PeerSession extends EventEmitter {
   private phase: Phase = 'idle';
   private state: WatchedState = 'new';
   private closing: Promise<void> | undefined;
+  private closeReason = '';
+  /** Resolves when close() starts: every negotiation step races it (werift never settles a step on a closed connection). */
+  private readonly closed: Promise<void>;
+  private markClosed!: () => void;
 
   constructor(options: PeerSessionOptions = {}) {
     super();
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
     const where = 'PeerSession';
     const o = checkOptions(where, options, [
       'iceServers', 'loopback', 'ipv6', 'portRange', 'codecs', 'receive', 'maxQueueFrames', 'opus',
@@ -156,16 +162,17 @@ export class PeerSession extends EventEmitter {
     checkDescription(where, 'offer', offer, 'offer');
     this.phase = 'negotiating';
     try {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+      await this.applyRemote(where, 'offer', offer.sdp);
       const audio = this.pc.getTransceivers().filter((t) => t.kind === 'audio');
       if (audio.length === 0) throw new Error(`${where}: the offer has no audio; voxrtc sessions carry audio`);
       for (const transceiver of audio) this.bindReceiver(where, transceiver);
       if (handler) await handler(this);
-      if (this.phase !== 'negotiating') throw new Error(`${where}: the session was closed during the offer handler`);
+      if (this.phase !== 'negotiating') throw new Error(`${where}: the session was closed during the offer handler (${this.closeReason})`);
       this.attachPending(audio);
-      const answer = await this.pc.createAnswer();
-      await this.pc.setLocalDescription(answer);
-      await this.gathered();
+      const answer = await this.negotiate(where, this.pc.createAnswer());
+      this.withoutImplicitStun();
+      await this.negotiate(where, this.pc.setLocalDescription(answer));
+      await this.negotiate(where, this.gathered());
       this.phase = 'answered';
       this.startSenders();
       const sdp = this.pc.localDescription?.sdp ?? answer.sdp;
@@ -191,9 +198,10 @@ export class PeerSession extends EventEmitter {
       for (let i = 0; i < count; i++) {
         transceivers.push(this.pc.addTransceiver('audio', { direction: i < this.pendingTracks.length ? 'sendrecv' : 'recvonly' }));
       }
-      const offer = await this.pc.createOffer();
-      await this.pc.setLocalDescription(offer);
-      await this.gathered();
+      const offer = await this.negotiate(where, this.pc.createOffer());
+      this.withoutImplicitStun();
+      await this.negotiate(where, this.pc.setLocalDescription(offer));
+      await this.negotiate(where, this.gathered());
       return { type: 'offer', sdp: this.pc.localDescription?.sdp ?? offer.sdp };
     } catch (error) {
       await this.close(`offer failed: ${(error as Error).message}`);
@@ -207,7 +215,7 @@ export class PeerSession extends EventEmitter {
     this.expectPhase(where, 'negotiating');
     checkDescription(where, 'answer', answer, 'answer');
     try {
-      await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      await this.applyRemote(where, 'answer', answer.sdp);
       const audio = this.pc.getTransceivers().filter((t) => t.kind === 'audio');
       // The codecs are known now: one remote track per audio stream.
       for (const transceiver of audio) this.bindReceiver(where, transceiver);
@@ -283,11 +291,17 @@ export class PeerSession extends EventEmitter {
   private async doClose(reason: string): Promise<void> {
     log('%s: closing (%s)', this.id, reason);
     this.phase = 'closed';
+    this.closeReason = reason;
+    this.markClosed();
     this.watchdog.stop();
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     for (const impairment of this.impairments) impairment.stop();
     for (const sender of this.senders) sender.stop();
     for (const track of this.remoteTracks) track.stop();
+    // werift retransmits an unanswered DTLS handshake flight for up to 33 s,
+    // closed or not (its loop only asks whether the next flight came): mark
+    // each handshake as past its last flight, so each loop ends at its next wake-up.
+    for (const transport of this.pc.dtlsTransports) if (transport.dtls) transport.dtls.dtls.flight = Number.MAX_SAFE_INTEGER;
     try {
       await this.pc.close();
     } catch (error) {
@@ -384,6 +398,51 @@ export class PeerSession extends EventEmitter {
       });
       this.unsubscribers.push(() => sub.unSubscribe());
     }
+  }
+
+  /**
+   * Checks a remote description (clear errors for malformed or hostile SDP,
+   * see {@link checkRemoteSdp}) and applies it; an error werift still throws
+   * is wrapped in one that says which description it could not apply.
+   */
+  private async applyRemote(where: string, type: 'offer' | 'answer', sdp: string): Promise<void> {
+    checkRemoteSdp(where, type, sdp, type, this.network.codecs);
+    try {
+      await this.negotiate(where, this.pc.setRemoteDescription({ type, sdp }));
+    } catch (error) {
+      if (this.phase === 'closed') throw error;
+      const message = error instanceof Error ? error.message || error.name : String(error);
+      throw new Error(`${where}: the ${type} could not be applied (werift: ${message})`, { cause: error });
+    }
+  }
+
+  /**
+   * One step of a negotiation, unless the session closes first: then the
+   * step is abandoned and this rejects at once, saying so. (werift parks a
+   * step on a closed connection on a promise that never settles, so without
+   * this, close() during answer() or acceptAnswer() would leave the caller
+   * waiting forever.)
+   */
+  private async negotiate<T>(where: string, step: Promise<T>): Promise<T> {
+    const outcome = await Promise.race([
+      step.then((value) => ({ value }), (error: unknown) => ({ error })),
+      this.closed.then(() => undefined),
+    ]);
+    if (outcome === undefined || this.phase === 'closed') throw new Error(`${where}: the session was closed during negotiation (${this.closeReason})`);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
+  }
+
+  /**
+   * werift's ICE agent queries stun.l.google.com:19302 when no STUN server is
+   * configured: every session would look that name up and contact Google,
+   * and gathering (so offer() and answer()) would wait up to 5 s for it on a
+   * machine without internet access. voxrtc contacts no server unless one is
+   * configured, so the fallback is removed before gathering starts.
+   */
+  private withoutImplicitStun(): void {
+    if (this.network.iceServers.some((server) => [server.urls].flat().some((url) => /^stuns?:/i.test(url)))) return;
+    for (const transport of this.pc.iceTransports) transport.connection.stunServer = undefined;
   }
 
   private async gathered(): Promise<void> {
