@@ -40,6 +40,9 @@ export interface EchoCallReport {
     encodeUs: number;
     encodedPackets: number;
     opus: string;
+    /** At the end of the window: the encoder's expected loss (FEC follows the callers' RTCP reports), and the reports received in the window. */
+    packetLossPercent: number;
+    lossReports: number;
   };
 }
 

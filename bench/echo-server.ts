@@ -99,6 +99,9 @@ interface Snapshot {
     bufferedPackets: number;
     encodeUs: number;
     encodedPackets: number;
+    /** The encoder's expected loss now (FEC follows the callers' RTCP reports) and the reports so far. */
+    packetLossPercent: number;
+    lossReports: number;
   };
 }
 
@@ -145,6 +148,8 @@ function snapshot(call: Call): Snapshot {
       bufferedPackets: tx?.bufferedPackets ?? 0,
       encodeUs: tx ? tx.meanEncodeMicros * encodedPackets : 0,
       encodedPackets,
+      packetLossPercent: tx?.packetLossPercent ?? 0,
+      lossReports: tx?.lossReports ?? 0,
     },
   };
 }
@@ -244,6 +249,8 @@ async function report(): Promise<EchoReport> {
         encodeUs: d(now.tx.encodeUs, then.tx.encodeUs),
         encodedPackets: d(now.tx.encodedPackets, then.tx.encodedPackets),
         opus: call.session.stats().senders[0]?.codec ?? 'none',
+        packetLossPercent: now.tx.packetLossPercent,
+        lossReports: d(now.tx.lossReports, then.tx.lossReports),
       },
     });
   }

@@ -20,6 +20,7 @@ import {
 import { AudioSender, type AudioSenderOptions, type OutgoingRtpPacket } from '../ts/rtc/audio-sender';
 import { OPUS, PCMA, PCMU, type AudioCodec } from '../ts/rtc/codec';
 import { RtpPacketizer } from '../ts/rtc/rtp-packetizer';
+import { opusHasFec } from '../ts/rtc/opus-toc';
 import { channel, concat, measureFrequency, rmsDb, toneLevelDb } from './helpers/audio';
 import { activeTimeouts, expectMediaStreamError, NeverTrack, rejection, sleep } from './helpers/media';
 
@@ -177,7 +178,7 @@ describe('AudioSender: Opus from a paced track', () => {
     const sink = new CollectingSink();
     const track = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.5 } });
     const sender = newSender({ sink, track });
-    expect(sender.opusSettings).toEqual({ channels: 1, bitrate: 32000, complexity: 5, fec: true, packetLossPercent: 10, dtx: false });
+    expect(sender.opusSettings).toEqual({ channels: 1, bitrate: 32000, complexity: 5, fec: true, packetLossPercent: 0, adaptiveLoss: true, dtx: false });
     await runFor(sender, 3000);
     track.stop();
     const packets = sink.packets;
@@ -594,15 +595,70 @@ describe('AudioSender: codecs and formats', () => {
   test('the receiver’s fmtp parameters steer the Opus settings; explicit options win', () => {
     const sink = new CollectingSink();
     const codec: AudioCodec = { ...OPUS, parameters: { useinbandfec: '0', stereo: '1', usedtx: '1', maxaveragebitrate: '20000' } };
-    expect(new AudioSender({ codec, sink }).opusSettings).toEqual({ channels: 2, bitrate: 20000, complexity: 5, fec: false, packetLossPercent: 10, dtx: true });
+    expect(new AudioSender({ codec, sink }).opusSettings).toEqual({ channels: 2, bitrate: 20000, complexity: 5, fec: false, packetLossPercent: 0, adaptiveLoss: true, dtx: true });
     expect(new AudioSender({ codec, sink, opus: { fec: true, dtx: false, bitrate: 'auto', complexity: 9, packetLossPercent: 5 } }).opusSettings).toEqual({
       channels: 2,
       bitrate: 20000, // still capped
       complexity: 9,
       fec: true,
       packetLossPercent: 5,
+      adaptiveLoss: false,
       dtx: false,
     });
+  });
+
+  test("packetLossPercent 'auto' (default): no FEC data on a clean network; reported loss turns FEC on at once, clean reports turn it off gradually", async () => {
+    const sink = new CollectingSink();
+    const track = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.5 } }); // (a signal SILK codes FEC data for in every packet)
+    const sender = newSender({ sink, track });
+    const withFec = (packets: readonly Sent[]): number => packets.filter((p) => opusHasFec(p.payload)).length;
+    sender.start();
+    await sleep(600);
+    const clean = sink.packets.splice(0);
+    expect(clean.length).toBeGreaterThan(15);
+    expect(withFec(clean)).toBe(0);
+    expect(sender.opusSettings?.packetLossPercent).toBe(0);
+
+    expect(sender.reportLoss(0.12)).toBe(10); // 12% reported: the 10% step at once
+    await sleep(20); // (packets already encoded before the report)
+    sink.packets.splice(0);
+    await sleep(600);
+    const lossy = sink.packets.splice(0);
+    expect(lossy.length).toBeGreaterThan(15);
+    expect(withFec(lossy)).toBeGreaterThanOrEqual(lossy.length - 1);
+    expect(sender.opusSettings?.packetLossPercent).toBe(10);
+    expect(sender.reportLoss(0.02)).toBe(5); // smoothed 9.5%: the 5% step
+
+    const steps: number[] = [];
+    for (let i = 0; i < 12; i++) steps.push(sender.reportLoss(0));
+    for (let i = 1; i < steps.length; i++) expect(steps[i]).toBeLessThanOrEqual(steps[i - 1]);
+    expect(steps[0]).toBeGreaterThan(0); // gradual: one clean report is not enough
+    expect(steps[steps.length - 1]).toBe(0);
+    await sleep(80);
+    sink.packets.splice(0);
+    await sleep(400);
+    const cleanAgain = sink.packets.splice(0);
+    expect(cleanAgain.length).toBeGreaterThan(10);
+    expect(withFec(cleanAgain)).toBe(0);
+    sender.stop();
+    track.stop();
+  });
+
+  test('an explicit packetLossPercent stays as given whatever the receiver reports; reportLoss checks its argument', () => {
+    const sink = new CollectingSink();
+    const fixed = new AudioSender({ codec: OPUS, sink, opus: { packetLossPercent: 5 } });
+    expect(fixed.reportLoss(0.3)).toBe(5);
+    expect(fixed.opusSettings).toMatchObject({ packetLossPercent: 5, adaptiveLoss: false });
+    for (const bad of [-0.1, 1.5, Number.NaN, '0.1']) {
+      expect(() => fixed.reportLoss(bad as number)).toThrow(/AudioSender\.reportLoss: fraction must be a number from 0 to 1/);
+    }
+    expect(() => new AudioSender({ codec: OPUS, sink, opus: { packetLossPercent: 'high' as 'auto' } })).toThrow(
+      /options\.opus\.packetLossPercent must be an integer from 0 to 100, or 'auto'/,
+    );
+    const g711 = new AudioSender({ codec: PCMU, sink });
+    expect(g711.reportLoss(0.5)).toBe(0);
+    fixed.stop();
+    g711.stop();
   });
 });
 

@@ -109,6 +109,44 @@ describe('two peers on 127.0.0.1', () => {
   });
 });
 
+describe('FEC follows the loss the peer reports', () => {
+  test('15% loss on the way out: the peer’s RTCP reports turn FEC on, and the receiver rebuilds lost packets from it', async () => {
+    const { caller, callee, tone } = await connect({ caller: { impairOutgoing: { loss: 0.15, seed: 11 } }, frequency: 1000 });
+    try {
+      const track = callee.remoteTracks[0];
+      expect(caller.stats().senders[0].packetLossPercent).toBe(0); // clean until a report says otherwise
+      const frames = await read(track, 250); // 5 s: werift reports every 0.5–1.5 s
+      for (let i = 1; i < frames.length; i++) expect(frames[i].pts).toBe(frames[i - 1].pts + frames[i - 1].samplesPerChannel);
+      const sent = caller.stats().senders[0];
+      expect(sent.lossReports).toBeGreaterThanOrEqual(2);
+      expect(sent.lastReportedLoss).toBeGreaterThan(0.05);
+      expect(sent.packetLossPercent).toBeGreaterThanOrEqual(10);
+      const received = callee.stats().remoteTracks[0];
+      expect(received.fecFrames).toBeGreaterThan(5); // recovered from the next packet's FEC data
+      expect(received.plcFrames).toBeGreaterThan(0); // before FEC was on, and two in a row
+      expect(Math.abs(measureFrequency(join(frames.slice(150)), 48000) - 1000)).toBeLessThan(2);
+    } finally {
+      tone.stop();
+      await closeAll(caller, callee);
+    }
+  });
+
+  test('a clean network: reports of no loss keep FEC off', async () => {
+    const { caller, callee, tone } = await connect({ frequency: 440 });
+    try {
+      await read(callee.remoteTracks[0], 150);
+      const sent = caller.stats().senders[0];
+      expect(sent.lossReports).toBeGreaterThanOrEqual(1);
+      expect(sent.lastReportedLoss).toBe(0);
+      expect(sent.packetLossPercent).toBe(0);
+      expect(callee.stats().remoteTracks[0].fecFrames).toBe(0);
+    } finally {
+      tone.stop();
+      await closeAll(caller, callee);
+    }
+  });
+});
+
 describe('sending and stats', () => {
   test('replaceTrack switches what is sent without renegotiation', async () => {
     const { caller, callee, tone } = await connect({ frequency: 440 });

@@ -1,4 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+/** A tick this close (ms) counts as due: timers cannot do better. */
+const EARLY_MS = 0.05;
+
+interface Wait {
+  due: number;
+  resolve: (tick: number) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+}
 
 /**
  * An absolute pacing clock: frame k is due at `start + k × interval`, so small
@@ -14,6 +26,8 @@ export class PacingClock {
   private startMs: number | undefined;
   private tick = 0;
   private slipCount = 0;
+  private waiting: Wait | undefined;
+  private signal: AbortSignal | undefined;
 
   constructor(intervalMs: number, options: { maxLagMs?: number } = {}) {
     this.intervalMs = intervalMs;
@@ -32,9 +46,12 @@ export class PacingClock {
 
   /**
    * Resolves when the next tick is due (at once for the first tick, or when
-   * late) and returns the tick's index. `signal` aborts the wait.
+   * late) and returns the tick's index. `signal` aborts the wait (rejects
+   * with an `AbortError`). One wait at a time.
    */
-  async next(signal?: AbortSignal): Promise<number> {
+  next(signal?: AbortSignal): Promise<number> {
+    if (signal) this.watch(signal);
+    if (signal?.aborted) return Promise.reject(abortError());
     const now = performance.now();
     if (this.startMs === undefined) this.startMs = now;
     let due = this.startMs + this.tick * this.intervalMs;
@@ -44,12 +61,12 @@ export class PacingClock {
       due = now;
       this.slipCount++;
     }
-    // Node's timers run on a whole-millisecond clock and may fire up to ~1 ms
-    // early: sleep again for what is left, so a tick is never early.
-    for (let wait = due - now; wait > 0.05; wait = due - performance.now()) {
-      await sleep(Math.max(1, Math.ceil(wait)), undefined, signal ? { signal } : undefined);
-    }
-    return this.tick++;
+    if (due - now <= EARLY_MS) return Promise.resolve(this.tick++);
+    return new Promise<number>((resolve, reject) => {
+      const wait: Wait = { due, resolve, reject, timer: undefined };
+      this.waiting = wait;
+      this.arm(wait, due - now);
+    });
   }
 
   /** Forgets the schedule: the next tick is due at once. */
@@ -57,4 +74,40 @@ export class PacingClock {
     this.startMs = undefined;
     this.tick = 0;
   }
+
+  /**
+   * Node's timers run on a whole-millisecond clock and may fire up to ~1 ms
+   * early: a timer that fires early is set again for what is left, so a tick
+   * is never early. (Plain timers, not timers/promises: no promise and no
+   * abort listener per tick, which matters with hundreds of clocks.)
+   */
+  private arm(wait: Wait, ms: number): void {
+    wait.timer = setTimeout(() => {
+      const left = wait.due - performance.now();
+      if (left > EARLY_MS) {
+        this.arm(wait, left);
+        return;
+      }
+      this.waiting = undefined;
+      wait.resolve(this.tick++);
+    }, Math.max(1, Math.ceil(ms)));
+  }
+
+  /** Listens to a signal once (the same signal is usually passed to every call). */
+  private watch(signal: AbortSignal): void {
+    if (this.signal === signal) return;
+    this.signal = signal;
+    signal.addEventListener(
+      'abort',
+      () => {
+        const wait = this.waiting;
+        if (!wait || this.signal !== signal) return;
+        this.waiting = undefined;
+        clearTimeout(wait.timer);
+        wait.reject(abortError());
+      },
+      { once: true },
+    );
+  }
+
 }

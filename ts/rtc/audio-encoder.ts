@@ -39,8 +39,16 @@ export interface OpusSendOptions {
   complexity?: number;
   /** In-band FEC, so the receiver rebuilds a lost packet from the next one. Default true, unless the receiver's fmtp says `useinbandfec=0`. */
   fec?: boolean;
-  /** Expected packet loss in percent (0 to 100); FEC spends bits in proportion. Default 10. */
-  packetLossPercent?: number;
+  /**
+   * Expected packet loss in percent (0 to 100): FEC spends bits in proportion
+   * (at 10% a packet costs the encoder about half as much again), or
+   * `'auto'` (default): start at 0 — no FEC bits and no FEC cost on a clean
+   * network — and follow the loss the receiver reports in its RTCP receiver
+   * reports (see {@link AudioSender.reportLoss}), as libwebrtc does: the
+   * worst recent report raises it at once (to 1, 5, 10 or 20%), clean
+   * reports lower it gradually.
+   */
+  packetLossPercent?: number | 'auto';
   /**
    * Discontinuous transmission: during silence the encoder makes packets of
    * 1–2 bytes, which are not sent (the RTP timestamp still advances, and the
@@ -66,7 +74,10 @@ export interface ResolvedOpusSettings {
   bitrate: number | 'auto' | 'max';
   complexity: number;
   fec: boolean;
+  /** The expected loss in force now (it changes when {@link adaptiveLoss}). */
   packetLossPercent: number;
+  /** True when packetLossPercent follows the receiver's reports (`'auto'`). */
+  adaptiveLoss: boolean;
   dtx: boolean;
 }
 
@@ -88,6 +99,7 @@ export function resolveOpusSettings(where: string, codec: AudioCodec, options: u
     else if (typeof o.bitrate !== 'number') throw invalidType(where, 'options.opus.bitrate', "a number of bits per second, 'auto' or 'max'", o.bitrate);
     else bitrate = checkInteger(where, 'options.opus.bitrate', o.bitrate, 500, 512000);
   }
+  const adaptiveLoss = o.packetLossPercent === undefined || o.packetLossPercent === 'auto';
   // RFC 7587 §6.1: maxaveragebitrate (6000 to 510000) caps what we send.
   const cap = Number(p.maxaveragebitrate);
   if (p.maxaveragebitrate !== undefined && Number.isInteger(cap) && cap >= 6000 && cap <= 510000) {
@@ -99,10 +111,22 @@ export function resolveOpusSettings(where: string, codec: AudioCodec, options: u
     bitrate,
     complexity: o.complexity === undefined ? 5 : checkInteger(where, 'options.opus.complexity', o.complexity, 0, 10),
     fec: o.fec === undefined ? p.useinbandfec !== '0' : checkBoolean(where, 'options.opus.fec', o.fec),
-    packetLossPercent: o.packetLossPercent === undefined ? 10 : checkInteger(where, 'options.opus.packetLossPercent', o.packetLossPercent, 0, 100),
+    packetLossPercent: adaptiveLoss ? 0 : checkLossPercent(where, o.packetLossPercent), 
+    adaptiveLoss,
     dtx: o.dtx === undefined ? p.usedtx === '1' : checkBoolean(where, 'options.opus.dtx', o.dtx),
   };
 }
+
+function checkLossPercent(where: string, value: unknown): number {
+  if (typeof value !== 'number') throw invalidType(where, 'options.opus.packetLossPercent', "an integer from 0 to 100, or 'auto'", value);
+  return checkInteger(where, 'options.opus.packetLossPercent', value, 0, 100);
+}
+
+/**
+ * Expected-loss steps for `packetLossPercent: 'auto'` (libwebrtc's): the
+ * highest step at or below the smoothed reported loss.
+ */
+const AUTO_LOSS_STEPS = [20, 10, 5, 1];
 
 /** `options.opus` must be undefined or an object of known keys (none of them null). */
 function checkOpusOptions(where: string, value: unknown): Record<string, unknown> {
@@ -198,6 +222,7 @@ export class PacketEncoder {
   private inputRate = 0;
   private encodeMicros = 0;
   private encodedPackets = 0;
+  private smoothedLoss = 0; // % (packetLossPercent 'auto')
   private isClosed = false;
 
   constructor(options: PacketEncoderOptions) {
@@ -210,7 +235,8 @@ export class PacketEncoder {
     if (codec.name === 'opus') {
       this.opus = resolveOpusSettings(where, codec, options.opus);
       this.channels = this.opus.channels;
-      this.opusEncoder = new OpusEncoder({ sampleRate: 48000, application: 'voip', ...this.opus });
+      const { channels, bitrate, complexity, fec, packetLossPercent, dtx } = this.opus;
+      this.opusEncoder = new OpusEncoder({ sampleRate: 48000, application: 'voip', channels, bitrate, complexity, fec, packetLossPercent, dtx });
       log('Opus %s, %s bit/s, complexity %d, FEC %s at %d%% loss, DTX %s', this.channels === 2 ? 'stereo' : 'mono', this.opus.bitrate, this.opus.complexity, this.opus.fec ? 'on' : 'off', this.opus.packetLossPercent, this.opus.dtx ? 'on' : 'off');
     } else {
       checkOpusOptions(where, options.opus); // a typo is still an error, though G.711 has no settings
@@ -236,9 +262,47 @@ export class PacketEncoder {
     return this.opus !== undefined && this.opus.dtx && payload.length <= DTX_PACKET_BYTES;
   }
 
+  /**
+   * The receiver reported this fraction of our packets lost (0 to 1, RTCP's
+   * fraction lost ÷ 256). With `packetLossPercent: 'auto'` the encoder's
+   * expected loss follows: the worst recent report at once, clean reports
+   * bring it down gradually (each keeps 3/4 of the smoothed value). Returns
+   * the expected loss in force, in percent.
+   */
+  reportLoss(fraction: number): number {
+    const opus = this.opus;
+    if (!opus || !this.opusEncoder || !opus.adaptiveLoss) return opus?.packetLossPercent ?? 0;
+    const observed = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0)) * 100;
+    this.smoothedLoss = observed >= this.smoothedLoss ? observed : 0.75 * this.smoothedLoss + 0.25 * observed;
+    const percent = AUTO_LOSS_STEPS.find((step) => this.smoothedLoss >= step) ?? 0;
+    if (percent !== opus.packetLossPercent) {
+      log('receiver reports %s%% loss (smoothed %s%%): expected loss %d%% → %d%%', observed.toFixed(1), this.smoothedLoss.toFixed(1), opus.packetLossPercent, percent);
+      this.opusEncoder.setPacketLossPercent(percent);
+      opus.packetLossPercent = percent;
+    }
+    return percent;
+  }
+
   /** Converts a frame and buffers it. */
   push(frame: AudioFrame): void {
     if (this.isClosed) throw closedError('AudioSender', 'sender');
+    if (
+      frame.sampleRate === this.sampleRate &&
+      frame.channels === this.channels &&
+      frame.format === 's16' &&
+      (frame.channels === 1 || frame.layout === 'interleaved')
+    ) {
+      // Already in the codec's shape (an echo, a 48 kHz mono source): no
+      // converter. What a converter still holds from earlier frames goes first.
+      if (this.converter) {
+        for (const out of this.converter.flush()) this.fifo.push(out.data as Int16Array);
+        this.converter.close();
+        this.converter = undefined;
+      }
+      this.inputRate = 0; // (a converter made later starts its own stream)
+      this.fifo.push((frame.data as Int16Array).slice()); // (a copy: the track may reuse its buffer)
+      return;
+    }
     const converter = (this.converter ??= new AudioResampler({
       rate: this.sampleRate,
       channels: this.channels,

@@ -99,6 +99,11 @@ export interface AudioSenderStats {
   clockSlips: number;
   /** Packets the sink failed to send (threw or rejected). */
   sendErrors: number;
+  /** Opus: the packet loss the encoder expects now, in percent (FEC follows it); 0 for G.711. */
+  packetLossPercent: number;
+  /** Loss reports received from the peer (RTCP), and the last one's fraction lost (0 to 1). */
+  lossReports: number;
+  lastReportedLoss: number;
 }
 
 /** What a sender writes in a track's owner slot: reading the track elsewhere then fails loudly. */
@@ -171,6 +176,8 @@ export class AudioSender extends EventEmitter {
   private readonly pendingReads = new WeakMap<MediaStreamTrack, Promise<AudioFrame>>();
   private startMs = 0; // when tick 0 was due (moved forward by clock slips)
   private silentRun = 0;
+  private lossReports = 0;
+  private lastReportedLoss = 0;
   private counters = {
     framesPulled: 0,
     packetsSent: 0,
@@ -224,9 +231,26 @@ export class AudioSender extends EventEmitter {
     return this.current;
   }
 
-  /** The Opus settings in force (undefined for G.711). */
+  /** The Opus settings in force (undefined for G.711); a copy. */
   get opusSettings(): ResolvedOpusSettings | undefined {
-    return this.encoder.opus;
+    const opus = this.encoder.opus;
+    return opus && { ...opus };
+  }
+
+  /**
+   * What the receiver reported about our packets (its RTCP report block's
+   * fraction lost ÷ 256, 0 to 1). With Opus's `packetLossPercent: 'auto'`
+   * (the default) FEC follows it; PeerSession calls this for every report.
+   * Returns the expected loss in force, in percent.
+   */
+  reportLoss(fraction: number): number {
+    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
+      throw invalidType('AudioSender.reportLoss', 'fraction', 'a number from 0 to 1', fraction);
+    }
+    this.lossReports++;
+    this.lastReportedLoss = fraction;
+    if (this.currentState === 'stopped') return this.encoder.opus?.packetLossPercent ?? 0;
+    return this.encoder.reportLoss(fraction);
   }
 
   /** Resolves once the sender has stopped, with the reason. Never rejects. */
@@ -284,6 +308,9 @@ export class AudioSender extends EventEmitter {
       ...this.counters,
       bufferedPackets: this.currentState === 'stopped' ? 0 : this.encoder.readyPackets,
       meanEncodeMicros: this.encoder.meanEncodeMicros,
+      packetLossPercent: this.encoder.opus?.packetLossPercent ?? 0,
+      lossReports: this.lossReports,
+      lastReportedLoss: this.lastReportedLoss,
     };
   }
 

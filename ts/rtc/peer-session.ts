@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import createDebug from 'debug';
 import {
   RTCPeerConnection,
+  RtcpRrPacket,
+  RtcpSrPacket,
   RtpHeader,
   RtpPacket,
   type MediaStreamTrack as WeriftTrack,
@@ -12,6 +14,7 @@ import {
 import { AudioSender, type AudioSenderOptions } from './audio-sender';
 import type { AudioCodec } from './codec';
 import type { ReceivedRtpPacket } from './rtp-packet';
+import type { OutgoingRtpPacket } from './rtp-packetizer';
 import { Impairment, type ImpairmentOptions } from './impairment';
 import { peerConfig, resolveNetwork, type NetworkOptions, type ResolvedNetwork } from './peer-config';
 import { RemoteAudioTrack, type RemoteAudioTrackOptions } from './remote-audio-track';
@@ -47,6 +50,12 @@ export interface PeerSessionOptions extends NetworkOptions {
   registry?: SessionRegistry<PeerSession>;
   /** Simulate a bad network on incoming packets (loss, duplicates, reordering, jitter) — for testing. */
   impairIncoming?: ImpairmentOptions;
+  /**
+   * Simulate a bad network on outgoing RTP (loss, duplicates, reordering,
+   * jitter), before werift encrypts and sends it: the peer sees the loss and
+   * reports it back in RTCP — for testing.
+   */
+  impairOutgoing?: ImpairmentOptions;
 }
 
 /** Counters of a session, for logs, dashboards and tests. */
@@ -121,7 +130,7 @@ export class PeerSession extends EventEmitter {
     const where = 'PeerSession';
     const o = checkOptions(where, options, [
       'iceServers', 'loopback', 'ipv6', 'portRange', 'codecs', 'receive', 'maxQueueFrames', 'opus',
-      'connectTimeoutMs', 'disconnectGraceMs', 'mediaTimeoutMs', 'registry', 'impairIncoming',
+      'connectTimeoutMs', 'disconnectGraceMs', 'mediaTimeoutMs', 'registry', 'impairIncoming', 'impairOutgoing',
     ]);
     this.network = resolveNetwork(where, { iceServers: options.iceServers, loopback: options.loopback, ipv6: options.ipv6, portRange: options.portRange, codecs: options.codecs });
     this.options = {
@@ -370,18 +379,32 @@ export class PeerSession extends EventEmitter {
       // at most 60 ms queued, so a stall never leaves the call behind for good.
       if (track instanceof RemoteAudioTrack) track.setLiveLatency(3);
       if (transceiver.direction === 'recvonly' || transceiver.direction === 'inactive') transceiver.setDirection('sendrecv');
+      const toWerift = (packet: OutgoingRtpPacket): Promise<void> => {
+        const header = new RtpHeader({ payloadType: packet.payloadType, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker });
+        return transceiver.sender.sendRtp(new RtpPacket(header, Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength)));
+      };
+      let impairment: Impairment<OutgoingRtpPacket> | undefined;
+      if (this.options.impairOutgoing) {
+        impairment = new Impairment<OutgoingRtpPacket>(this.options.impairOutgoing, (packet) => void toWerift(packet).catch(() => undefined));
+        this.impairments.push(impairment);
+      }
       const sender = new AudioSender({
         codec: toAudioCodec(transceiver.codecs[0]) ?? (() => { throw new Error('PeerSession: no codec to send with'); })(),
         track,
         opus: this.options.opus,
         sink: {
           // The promise goes back to the sender, which reports a failed send instead of leaving it unhandled.
-          send: (packet) => {
-            const header = new RtpHeader({ payloadType: packet.payloadType, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker });
-            return transceiver.sender.sendRtp(new RtpPacket(header, Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength)));
-          },
+          send: impairment ? (packet) => impairment.push(packet) : toWerift,
         },
       });
+      // The peer's RTCP reports on our stream drive FEC (packetLossPercent 'auto').
+      const rtcp = transceiver.sender.onRtcp.subscribe((packet) => {
+        if (packet.type !== RtcpRrPacket.type && packet.type !== RtcpSrPacket.type) return;
+        for (const report of (packet as RtcpRrPacket | RtcpSrPacket).reports) {
+          if (report.ssrc === transceiver.sender.ssrc) sender.reportLoss(report.fractionLost / 256);
+        }
+      });
+      this.unsubscribers.push(() => rtcp.unSubscribe());
       this.senders.push(sender);
       this.sentTracks.push(track);
     });
