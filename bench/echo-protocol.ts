@@ -22,6 +22,8 @@ export interface EchoCallReport {
     queueAtReport: number;
     /** From RTP arrival (werift's onReceiveRtp) to the frame being queued: the track's window of its last 500 packets. */
     latencyMs: { p50: number; p99: number; max: number; count: number };
+    /** From the arrival of the packet that completed a frame until the AudioSender's read of that frame resolved: its last 500 frames. */
+    deliveryLatencyMs: { p50: number; p99: number; max: number; count: number };
     bufferDelayMs: number;
     targetDelayMs: number;
     jitterMs: number;

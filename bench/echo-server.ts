@@ -235,6 +235,7 @@ async function report(): Promise<EchoReport> {
         queueAtMark: then.rx.queueSize,
         queueAtReport: now.rx.queueSize,
         latencyMs: now.rx.latencyMs,
+        deliveryLatencyMs: now.rx.deliveryLatencyMs,
         bufferDelayMs: now.rx.bufferDelayMs,
         targetDelayMs: now.rx.targetDelayMs,
         jitterMs: now.rx.jitterMs,

@@ -108,6 +108,9 @@ export interface EchoStep {
   latencyMaxMs: number;
   /** The worst call's p50. */
   latencyWorstP50Ms: number;
+  /** Arrival → frame queued on the track (before the reader takes it): median call's p50, worst call's p99. */
+  queueLatencyP50Ms: number;
+  queueLatencyP99Ms: number;
   /** Echo sender: silence packets sent because the track was late, late ticks, clock slips (all calls). */
   echoSilencePackets: number;
   echoLateTicks: number;
@@ -300,10 +303,12 @@ function derive(
     meanFramesPerSecond: fps.reduce((a, b) => a + b, 0) / fps.length,
     minRtpPerSecond: Math.min(...load.calls.map((c) => c.rtpReceived / loadSeconds)),
     minEchoRxPerSecond: Math.min(...echo.calls.map((c) => c.rx.packetsReceived / seconds)),
-    latencyP50Ms: median(echo.calls.map((c) => c.rx.latencyMs.p50)),
-    latencyP99Ms: Math.max(...echo.calls.map((c) => c.rx.latencyMs.p99)),
-    latencyMaxMs: Math.max(...echo.calls.map((c) => c.rx.latencyMs.max)),
-    latencyWorstP50Ms: Math.max(...echo.calls.map((c) => c.rx.latencyMs.p50)),
+    latencyP50Ms: median(echo.calls.map((c) => c.rx.deliveryLatencyMs.p50)),
+    latencyP99Ms: Math.max(...echo.calls.map((c) => c.rx.deliveryLatencyMs.p99)),
+    latencyMaxMs: Math.max(...echo.calls.map((c) => c.rx.deliveryLatencyMs.max)),
+    latencyWorstP50Ms: Math.max(...echo.calls.map((c) => c.rx.deliveryLatencyMs.p50)),
+    queueLatencyP50Ms: median(echo.calls.map((c) => c.rx.latencyMs.p50)),
+    queueLatencyP99Ms: Math.max(...echo.calls.map((c) => c.rx.latencyMs.p99)),
     echoSilencePackets: sum((c) => c.tx.silencePackets),
     echoLateTicks: sum((c) => c.tx.lateTicks),
     echoClockSlips: sum((c) => c.tx.clockSlips),
@@ -467,7 +472,7 @@ export function echoGoals(r: EchoResults): EchoGoal[] {
       pass: r.steps.every((s) => s.latencyP50Ms <= ECHO_LATENCY_GOAL_MS && s.latencyP99Ms <= ECHO_LATENCY_GOAL_MS),
       detail:
         r.steps.map((s) => `${s.calls}: p50 ${fmt(s.latencyP50Ms, 2)} / p99 ${fmt(s.latencyP99Ms, 2)} ms`).join('; ') +
-        ' (to the frame being queued on the RemoteAudioTrack; the time it then waits in that queue is the next goal)',
+        ' (until the frame is handed to its reader, the AudioSender: jitter buffer, decoder and queue included)',
     },
     {
       goal:
@@ -527,10 +532,12 @@ function footnotes(r: EchoResults): Record<EchoNote, string> {
       "not concealment), the worst call; 50 = real time. The JSON also has the RTP packets per second, the echo's own receive rate, lost and " +
       'late packets, silence packets the echo sent for late audio, frames dropped from its full queues, and the level of the returned audio.',
     'echo-latency':
-      "Echo side, per call: RemoteAudioTrack.stats().latencyMs, from a packet's arrival (performance.now() in werift's onReceiveRtp, after SRTP " +
-      'decryption) until a 20 ms frame holding all its audio was queued on the track, over its last 500 packets (10 s). p50: the median call\'s; ' +
-      "p99: the worst call's. It stops at the queue: the time a datagram waits in the socket before the event loop reads it, and the time the " +
-      'frame then waits in the track\'s queue for the AudioSender, are not in it (the round trip is).',
+      "Echo side, per call: RemoteAudioTrack.stats().deliveryLatencyMs, from the arrival of the packet that completed a 20 ms frame " +
+      "(performance.now() in werift's onReceiveRtp, after SRTP decryption) until that frame was handed to its reader (the AudioSender's " +
+      "recv() resolved), over its last 500 frames (10 s): jitter buffer, decoder and the track's queue included. p50: the median call's; " +
+      "p99: the worst call's. Not in it: the time a datagram waits in the socket before the event loop reads it, and the time the frame then " +
+      "waits in the AudioSender for its packet time (the round trip has both). The JSON also has the time to the frame being queued " +
+      '(`queueLatencyP50Ms`, `queueLatencyP99Ms`).',
     'echo-trip':
       "Caller side: the delay that best lines up the level envelope of the audio coming back (20 ms frames) with the envelope of what the caller " +
       'sent that long before (Pearson correlation of dB levels over the window\'s last 5 s, searched 0–2 s): the whole round trip, caller → ' +
@@ -564,7 +571,7 @@ export function renderEcho(r: EchoResults, goals: EchoGoal[], firstNote: number)
   lines.push(
     `| calls | CPU per call, % of one core ${mark('echo-cpu')} | echo process, % of its core | other processes on that core, % ${mark('echo-other')} | ` +
       `Opus decode µs ${mark('echo-split')} | Opus encode µs | rest µs | frames/s back, worst call ${mark('echo-frames')} | ` +
-      `arrival → frame p50 / p99, ms ${mark('echo-latency')} | round trip via the echo, median / worst, ms ${mark('echo-trip')} | callers, % of their core ${mark('echo-load')} |`,
+      `arrival → frame delivered p50 / p99, ms ${mark('echo-latency')} | round trip via the echo, median / worst, ms ${mark('echo-trip')} | callers, % of their core ${mark('echo-load')} |`,
   );
   lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of r.steps) {

@@ -120,8 +120,26 @@ describe('RemoteAudioTrack: decoding', () => {
     expect(s).toMatchObject({ packetsReceived: 50, packetsLost: 0, framesDecoded: 50, fecFrames: 0, plcFrames: 0, silenceFrames: 0, queueDrops: 0 });
     expect(s.latencyMs.count).toBe(50);
     expect(s.latencyMs.p50).toBeLessThan(10); // decoded on arrival (loose: a shared machine)
+    expect(s.deliveryLatencyMs.count).toBe(50); // a reader was waiting: handed over at once
+    expect(s.deliveryLatencyMs.p50).toBeLessThan(10);
     expect(s.bufferDelayMs).toBeLessThan(5);
     expect(track.readyState).toBe('ended');
+  });
+
+  test('delivery latency counts the time a frame waits for its reader; queue latency does not', async () => {
+    const track = new RemoteAudioTrack({ codec: OPUS, output: { sampleRate: 48000, channels: 1 } });
+    await deliver(track, paced(opusPackets(15))); // 300 ms with nobody reading
+    await sleep(100);
+    const frames: AudioFrame[] = [];
+    for (let i = 0; i < 15; i++) frames.push(await track.recv());
+    const s = track.stats();
+    expect(s.latencyMs.p50).toBeLessThan(10);
+    expect(s.deliveryLatencyMs.count).toBe(15);
+    // the first frame waited ~280 ms + 100 ms, the last ~100 ms
+    expect(s.deliveryLatencyMs.max).toBeGreaterThan(300);
+    expect(s.deliveryLatencyMs.p50).toBeGreaterThan(150);
+    expect(Math.abs(measureFrequency(joinFrames(frames.slice(5)), 48000) - 1000)).toBeLessThan(2);
+    track.stop();
   });
 
   test('Opus to { sampleRate: 16000, channels: 1 } (speech-to-text) and to f32', async () => {

@@ -93,6 +93,12 @@ export interface RemoteAudioTrackStats {
   bufferDelayMs: number;
   /** From a packet's arrival until a frame holding all of its audio was queued (recent 500 packets). */
   latencyMs: LatencySummary;
+  /**
+   * From the arrival of the packet that completed a frame until that frame
+   * was handed to the reader (its recv() resolved): the queue's wait
+   * included (recent 500 frames).
+   */
+  deliveryLatencyMs: LatencySummary;
 }
 
 const PLC_LIMIT_MS = 100; // conceal this much of one loss or stall, then silence
@@ -174,6 +180,8 @@ export class RemoteAudioTrack extends MediaStreamTrack {
   private readonly marks: number[] = []; // [output sample end, arrivalMs] pairs of packets not yet fully queued
   private marksHead = 0;
   private readonly latency = new LatencyWindow(500);
+  private readonly deliveryLatency = new LatencyWindow(500);
+  private readonly completedBy = new WeakMap<AudioFrame, number>(); // frame → arrival of the packet that completed it
   private readonly holding = new LatencyWindow(500);
   private readonly counters = {
     packetsIgnored: 0,
@@ -295,6 +303,8 @@ export class RemoteAudioTrack extends MediaStreamTrack {
       }
     }
     const frame = await this.queue.shift();
+    const arrival = frame && this.completedBy.get(frame);
+    if (arrival !== undefined) this.deliveryLatency.add(performance.now() - arrival);
     if (frame === undefined) {
       this.stop();
       throw this.endedError();
@@ -319,6 +329,7 @@ export class RemoteAudioTrack extends MediaStreamTrack {
       targetDelayMs: jb.targetDelayMs,
       bufferDelayMs: this.holding.mean(),
       latencyMs: this.latency.summary(),
+      deliveryLatencyMs: this.deliveryLatency.summary(),
     };
   }
 
@@ -428,10 +439,13 @@ export class RemoteAudioTrack extends MediaStreamTrack {
     if (!this.queue.push(frame)) this.warnUnread();
     const end = frame.pts + frame.samplesPerChannel;
     const marks = this.marks;
+    let completedBy: number | undefined;
     while (this.marksHead < marks.length && marks[this.marksHead] <= end) {
-      this.latency.add(now - marks[this.marksHead + 1]);
+      completedBy = marks[this.marksHead + 1];
+      this.latency.add(now - completedBy);
       this.marksHead += 2;
     }
+    if (completedBy !== undefined) this.completedBy.set(frame, completedBy);
     if (this.marksHead > 256 && this.marksHead * 2 > marks.length) {
       marks.splice(0, this.marksHead);
       this.marksHead = 0;
