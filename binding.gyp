@@ -25,7 +25,9 @@
         "native/src/opus_decoder_wrap.cc",
         "native/src/opus_encoder_wrap.cc",
         "native/src/opus_errors.cc",
-        "native/src/resampler_wrap.cc"
+        "native/src/resampler_wrap.cc",
+        "native/src/srtp_cipher_wrap.cc",
+        "native/core/srtp_cipher.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

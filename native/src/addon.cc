@@ -9,6 +9,7 @@
 #include "opus_decoder_wrap.h"
 #include "opus_encoder_wrap.h"
 #include "resampler_wrap.h"
+#include "srtp_cipher_wrap.h"
 
 namespace voxrtc {
 
@@ -19,6 +20,7 @@ class VoxrtcAddon : public Napi::Addon<VoxrtcAddon> {
                              InstanceValue("OpusEncoder", OpusEncoderWrap::Define(env)),
                              InstanceValue("OpusDecoder", OpusDecoderWrap::Define(env)),
                              InstanceValue("Resampler", ResamplerWrap::Define(env)),
+                             InstanceValue("SrtpCipher", SrtpCipherWrap::Define(env)),
                              InstanceValue("opusVersion", Napi::String::New(env, opus_get_version_string())),
                              InstanceValue("samplerateVersion", Napi::String::New(env, src_get_version())),
                          });

@@ -122,6 +122,20 @@ int GetInt(const Napi::CallbackInfo& info, size_t index, int min, int max, const
   return static_cast<int>(d);
 }
 
+uint32_t GetUint32(const Napi::CallbackInfo& info, size_t index, const char* where,
+                   const char* name) {
+  Napi::Value value = info[index];
+  if (!value.IsNumber()) {
+    ThrowType(info.Env(), Prefix(where, name) + "must be an integer; got " + Describe(value));
+  }
+  const double d = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < 0 || d > 4294967295.0) {
+    ThrowRange(info.Env(), Prefix(where, name) + "must be an integer from 0 to 4294967295; got " +
+                               Describe(value));
+  }
+  return static_cast<uint32_t>(d);
+}
+
 bool GetBool(const Napi::CallbackInfo& info, size_t index, const char* where, const char* name) {
   Napi::Value value = info[index];
   if (!value.IsBoolean()) {

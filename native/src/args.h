@@ -42,6 +42,9 @@ ByteView GetBytes(const Napi::CallbackInfo& info, size_t index, const char* wher
 // A finite integer in [min, max].
 int GetInt(const Napi::CallbackInfo& info, size_t index, int min, int max, const char* where,
            const char* name);
+// A finite integer from 0 to 2^32 - 1 (SSRCs, RTP counters).
+uint32_t GetUint32(const Napi::CallbackInfo& info, size_t index, const char* where,
+                   const char* name);
 bool GetBool(const Napi::CallbackInfo& info, size_t index, const char* where, const char* name);
 
 // An Error with code ERR_VOXRTC_CLOSED, thrown as a TypeError.

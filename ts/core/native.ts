@@ -49,11 +49,20 @@ export interface NativeResampler {
   close(): void;
 }
 
+/** @internal The native SrtpCipher class (one RTP packet's SRTP transform). */
+export interface NativeSrtpCipher {
+  protect(header: Uint8Array, payload: Uint8Array, ssrc: number, sequence: number, roc: number): Buffer;
+  unprotect(packet: Uint8Array, headerLength: number, ssrc: number, sequence: number, roc: number): Buffer | null;
+  close(): void;
+}
+
 /** @internal Everything the addon exports. */
 export interface NativeBinding {
   OpusEncoder: new (sampleRate: number, channels: number, application: number) => NativeOpusEncoder;
   OpusDecoder: new (sampleRate: number, channels: number) => NativeOpusDecoder;
   Resampler: new (inputRate: number, outputRate: number, channels: number, quality: number) => NativeResampler;
+  /** Absent from binaries built before it existed. */
+  SrtpCipher?: new (profile: number, key: Uint8Array, salt: Uint8Array, authKey: Uint8Array | null) => NativeSrtpCipher;
   opusVersion: string;
   samplerateVersion: string;
   s16ToF32Into(input: Int16Array, out: Float32Array): void;

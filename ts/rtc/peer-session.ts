@@ -19,10 +19,11 @@ import { Impairment, type ImpairmentOptions } from './impairment';
 import { peerConfig, resolveNetwork, type NetworkOptions, type ResolvedNetwork } from './peer-config';
 import { RemoteAudioTrack, type RemoteAudioTrackOptions } from './remote-audio-track';
 import { checkRemoteSdp } from './sdp-check';
+import { useNativeSrtp, type DtlsTransportWithSrtp } from './native-srtp';
 import { SessionRegistry } from './session-registry';
 import { SessionWatchdog, type WatchedState } from './watchdog';
 import { MediaStreamTrack } from '../media/media-stream-track';
-import { checkInteger, checkOptions, invalidType } from '../core/validate';
+import { checkBoolean, checkInteger, checkOptions, invalidType } from '../core/validate';
 
 const log = createDebug('voxrtc:session');
 
@@ -56,6 +57,13 @@ export interface PeerSessionOptions extends NetworkOptions {
    * reports it back in RTCP — for testing.
    */
   impairOutgoing?: ImpairmentOptions;
+  /**
+   * Protect and check RTP packets (SRTP) in native code once DTLS is
+   * connected, instead of werift's per-packet Node.js cipher objects: same
+   * keys and packets, a fraction of the CPU. Default true; false keeps
+   * werift's transform (for comparison).
+   */
+  nativeSrtp?: boolean;
 }
 
 /** Counters of a session, for logs, dashboards and tests. */
@@ -71,6 +79,8 @@ export interface SessionStats {
    * with a `MediaBlackHole`.
    */
   unreadRemoteTracks: string[];
+  /** True once RTP packets are protected and checked in native code (see {@link PeerSessionOptions.nativeSrtp}). */
+  nativeSrtp: boolean;
 }
 
 type Phase = 'idle' | 'negotiating' | 'answered' | 'closed';
@@ -116,6 +126,8 @@ export class PeerSession extends EventEmitter {
   private readonly sentTracks: MediaStreamTrack[] = [];
   private readonly unsubscribers: Array<() => void> = [];
   private readonly impairments: Array<{ stop(): void }> = [];
+  private readonly nativeSrtpTransports = new WeakSet<object>();
+  private nativeSrtpCount = 0;
   private phase: Phase = 'idle';
   private state: WatchedState = 'new';
   private closing: Promise<void> | undefined;
@@ -130,8 +142,9 @@ export class PeerSession extends EventEmitter {
     const where = 'PeerSession';
     const o = checkOptions(where, options, [
       'iceServers', 'loopback', 'ipv6', 'portRange', 'codecs', 'receive', 'maxQueueFrames', 'opus',
-      'connectTimeoutMs', 'disconnectGraceMs', 'mediaTimeoutMs', 'registry', 'impairIncoming', 'impairOutgoing',
+      'connectTimeoutMs', 'disconnectGraceMs', 'mediaTimeoutMs', 'registry', 'impairIncoming', 'impairOutgoing', 'nativeSrtp',
     ]);
+    if (o.nativeSrtp !== undefined) checkBoolean(where, 'options.nativeSrtp', o.nativeSrtp);
     this.network = resolveNetwork(where, { iceServers: options.iceServers, loopback: options.loopback, ipv6: options.ipv6, portRange: options.portRange, codecs: options.codecs });
     this.options = {
       ...options,
@@ -285,6 +298,7 @@ export class PeerSession extends EventEmitter {
       remoteTracks: this.remoteTracks.map((t) => ({ id: t.id, reads: t.reads, ...t.stats() })),
       senders: this.senders.map((s) => s.stats()),
       unreadRemoteTracks: this.remoteTracks.filter((t) => t.reads === 0 && t.stats().framesQueued > 0).map((t) => t.id),
+      nativeSrtp: this.nativeSrtpCount > 0,
     };
   }
 
@@ -327,8 +341,20 @@ export class PeerSession extends EventEmitter {
     this.state = state;
     log('%s: %s', this.id, state);
     this.watchdog.onState(state);
+    if (state === 'connected' && this.options.nativeSrtp !== false) this.useNativeSrtp();
     this.emit('connectionstatechange', state);
     if (state === 'closed') void this.close('the peer connection closed');
+  }
+
+  /** Native SRTP for every connected transport not yet switched (see {@link useNativeSrtp}). */
+  private useNativeSrtp(): void {
+    for (const transport of this.pc.dtlsTransports) {
+      if (transport.state !== 'connected' || this.nativeSrtpTransports.has(transport)) continue;
+      this.nativeSrtpTransports.add(transport);
+      const ciphers = useNativeSrtp(transport as unknown as DtlsTransportWithSrtp);
+      if (ciphers.length === 2) this.nativeSrtpCount++;
+      log('%s: SRTP for RTP %s', this.id, ciphers.length === 2 ? 'in native code' : "by werift's transform");
+    }
   }
 
   private bindReceiver(where: string, transceiver: RTCRtpTransceiver): void {
