@@ -87,6 +87,39 @@ describe('two peers on 127.0.0.1', () => {
     }
   });
 
+  test('echo under event-loop stalls: the echo never falls behind (≤ 2 frames queued, ≤ 1 packet read ahead); late audio is dropped and counted', async () => {
+    const { caller, callee, tone } = await connect({ echo: true, frequency: 1000 });
+    try {
+      const back = caller.remoteTracks[0];
+      await read(back, 50);
+      let maxQueued = 0;
+      let maxBuffered = 0;
+      const watch = setInterval(() => {
+        maxQueued = Math.max(maxQueued, callee.stats().remoteTracks[0].queueSize);
+        maxBuffered = Math.max(maxBuffered, callee.stats().senders[0].bufferedPackets);
+      }, 5);
+      const reading = read(back, 150);
+      for (let i = 0; i < 5; i++) {
+        await sleep(300);
+        const until = performance.now() + 120; // block the event loop: packets pile up, then come in a burst
+        while (performance.now() < until);
+      }
+      const frames = await reading;
+      clearInterval(watch);
+      const rx = callee.stats().remoteTracks[0];
+      const tx = callee.stats().senders[0];
+      expect(rx.latencyDrops + tx.lateTicks).toBeGreaterThan(0); // the stalls did cost audio…
+      expect(maxBuffered).toBeLessThanOrEqual(1); // …but never delay
+      expect(maxQueued).toBeLessThanOrEqual(8); // (sampled between reads: a burst lands before the sender's next read trims it)
+      expect(rx.queueSize).toBeLessThanOrEqual(2);
+      expect(tx.bufferedPackets).toBeLessThanOrEqual(1);
+      expect(Math.abs(measureFrequency(join(frames.slice(-40)), 48000) - 1000)).toBeLessThan(2);
+    } finally {
+      tone.stop();
+      await closeAll(caller, callee);
+    }
+  });
+
   test('an impaired network (10% loss, reordering, duplicates, jitter) keeps a continuous, real-time timeline and the tone', async () => {
     const { caller, callee, tone } = await connect({
       callee: { impairIncoming: { loss: 0.1, reorder: 0.05, duplicate: 0.05, jitterMs: 30, seed: 7 } },

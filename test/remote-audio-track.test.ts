@@ -142,6 +142,26 @@ describe('RemoteAudioTrack: decoding', () => {
     track.stop();
   });
 
+  test('live mode: a read drops the oldest frames beyond the limit, counts them, and the pts jump over them', async () => {
+    const track = new RemoteAudioTrack({ codec: OPUS, output: { sampleRate: 48000, channels: 1 } });
+    track.setLiveLatency(2);
+    const packets = opusPackets(10);
+    for (const packet of packets) track.pushPacket({ ...packet, arrivalMs: performance.now() }); // a burst of 10
+    expect(track.stats().queueSize).toBe(10);
+    const first = await track.recv();
+    expect(track.stats()).toMatchObject({ latencyDrops: 8, queueSize: 1 });
+    expect(first.pts).toBe(8 * 960); // frames 0-7 dropped
+    expect((await track.recv()).pts).toBe(9 * 960);
+    track.setLiveLatency(undefined); // off again: nothing more dropped
+    for (const packet of opusPackets(5, { from: 10, seq0: 65500, ts0: 2 ** 32 - 960 * 40 })) track.pushPacket({ ...packet, arrivalMs: performance.now() });
+    const size = track.stats().queueSize;
+    expect(size).toBeGreaterThanOrEqual(4);
+    for (let i = 0; i < size; i++) await track.recv();
+    expect(track.stats().latencyDrops).toBe(8);
+    expect(() => track.setLiveLatency(-1)).toThrow(/RemoteAudioTrack\.setLiveLatency: maxQueuedFrames must be/);
+    track.stop();
+  });
+
   test('Opus to { sampleRate: 16000, channels: 1 } (speech-to-text) and to f32', async () => {
     for (const format of ['s16', 'f32'] as const) {
       const track = new RemoteAudioTrack({ codec: OPUS, output: { sampleRate: 16000, channels: 1, format } });

@@ -401,9 +401,12 @@ export class PeerSession extends EventEmitter {
     }
     tracks.forEach((track, i) => {
       const transceiver = transceivers[i];
-      // A remote track sent back out (echo, relay) is read in real time: keep
-      // at most 60 ms queued, so a stall never leaves the call behind for good.
-      if (track instanceof RemoteAudioTrack) track.setLiveLatency(3);
+      // A remote track sent back out (echo, relay) is read in real time: at
+      // most 2 frames wait in its queue and 1 packet in the sender, so a burst
+      // or a stall never leaves the call behind for good (late audio is
+      // dropped and counted instead of adding to the delay).
+      const live = track instanceof RemoteAudioTrack;
+      if (live) track.setLiveLatency(2);
       if (transceiver.direction === 'recvonly' || transceiver.direction === 'inactive') transceiver.setDirection('sendrecv');
       const toWerift = (packet: OutgoingRtpPacket): Promise<void> => {
         const header = new RtpHeader({ payloadType: packet.payloadType, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker });
@@ -417,6 +420,7 @@ export class PeerSession extends EventEmitter {
       const sender = new AudioSender({
         codec: toAudioCodec(transceiver.codecs[0]) ?? (() => { throw new Error('PeerSession: no codec to send with'); })(),
         track,
+        readAhead: live ? 1 : undefined,
         opus: this.options.opus,
         sink: {
           // The promise goes back to the sender, which reports a failed send instead of leaving it unhandled.

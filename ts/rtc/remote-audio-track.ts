@@ -286,9 +286,10 @@ export class RemoteAudioTrack extends MediaStreamTrack {
    * echoing or relaying the track): each read first drops the oldest queued
    * frames beyond `maxQueuedFrames`, so a stall anywhere cannot leave the
    * reader permanently behind. Dropped frames are counted in
-   * `stats().latencyDrops`. `undefined` turns it off (the default: a
-   * speech-to-text reader wants every frame). {@link PeerSession} turns it on
-   * (3 frames) for a remote track it sends back out.
+   * `stats().latencyDrops`, and the pts of the next frame read jumps over
+   * them. `undefined` turns it off (the default: a speech-to-text reader
+   * wants every frame). {@link PeerSession} turns it on (2 frames) for a
+   * remote track it sends back out.
    */
   setLiveLatency(maxQueuedFrames: number | undefined): void {
     this.liveMaxQueued = maxQueuedFrames === undefined ? undefined : checkInteger('RemoteAudioTrack.setLiveLatency', 'maxQueuedFrames', maxQueuedFrames, 0, 3000);
