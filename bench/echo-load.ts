@@ -274,6 +274,7 @@ class Call {
       framesDecoded: s.framesDecoded - m.framesDecoded,
       packetsLost: s.packetsLost - m.packetsLost,
       plcFrames: s.plcFrames - m.plcFrames,
+      deliveryLatencyMs: s.deliveryLatencyMs,
       returnedDb: samples > 0 ? 10 * Math.log10((this.counters.sumSq - m.sumSq) / samples / 32768 ** 2) : -Infinity,
       ...this.roundTrip(),
     };

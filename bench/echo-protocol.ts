@@ -97,6 +97,12 @@ export interface LoadCallReport {
   framesDecoded: number;
   packetsLost: number;
   plcFrames: number;
+  /**
+   * The caller's RemoteAudioTrack, read as soon as it has a frame (the way a
+   * speech-to-text consumer reads): from a returned packet's arrival until
+   * the frame it completed was handed to that reader, its last 500 frames.
+   */
+  deliveryLatencyMs: { p50: number; p99: number; max: number; count: number };
   /** Level of the audio that came back (dBFS RMS over the window). */
   returnedDb: number;
   /**

@@ -108,9 +108,12 @@ export interface EchoStep {
   latencyMaxMs: number;
   /** The worst call's p50. */
   latencyWorstP50Ms: number;
-  /** Arrival → frame queued on the track (before the reader takes it): median call's p50, worst call's p99. */
+  /** Echo side: arrival → frame queued on the track (ready to read): median call's p50, worst call's p99. */
   queueLatencyP50Ms: number;
   queueLatencyP99Ms: number;
+  /** Echo side: arrival → frame taken by the echo's AudioSender, which reads at its packet clock (≤ 1 packet ahead): the wait for the next send tick included. */
+  echoReadLatencyP50Ms: number;
+  echoReadLatencyP99Ms: number;
   /** Echo sender: silence packets sent because the track was late, late ticks, clock slips (all calls). */
   echoSilencePackets: number;
   echoLateTicks: number;
@@ -303,12 +306,14 @@ function derive(
     meanFramesPerSecond: fps.reduce((a, b) => a + b, 0) / fps.length,
     minRtpPerSecond: Math.min(...load.calls.map((c) => c.rtpReceived / loadSeconds)),
     minEchoRxPerSecond: Math.min(...echo.calls.map((c) => c.rx.packetsReceived / seconds)),
-    latencyP50Ms: median(echo.calls.map((c) => c.rx.deliveryLatencyMs.p50)),
-    latencyP99Ms: Math.max(...echo.calls.map((c) => c.rx.deliveryLatencyMs.p99)),
-    latencyMaxMs: Math.max(...echo.calls.map((c) => c.rx.deliveryLatencyMs.max)),
-    latencyWorstP50Ms: Math.max(...echo.calls.map((c) => c.rx.deliveryLatencyMs.p50)),
+    latencyP50Ms: median(load.calls.map((c) => c.deliveryLatencyMs.p50)),
+    latencyP99Ms: Math.max(...load.calls.map((c) => c.deliveryLatencyMs.p99)),
+    latencyMaxMs: Math.max(...load.calls.map((c) => c.deliveryLatencyMs.max)),
+    latencyWorstP50Ms: Math.max(...load.calls.map((c) => c.deliveryLatencyMs.p50)),
     queueLatencyP50Ms: median(echo.calls.map((c) => c.rx.latencyMs.p50)),
     queueLatencyP99Ms: Math.max(...echo.calls.map((c) => c.rx.latencyMs.p99)),
+    echoReadLatencyP50Ms: median(echo.calls.map((c) => c.rx.deliveryLatencyMs.p50)),
+    echoReadLatencyP99Ms: Math.max(...echo.calls.map((c) => c.rx.deliveryLatencyMs.p99)),
     echoSilencePackets: sum((c) => c.tx.silencePackets),
     echoLateTicks: sum((c) => c.tx.lateTicks),
     echoClockSlips: sum((c) => c.tx.clockSlips),
@@ -472,7 +477,11 @@ export function echoGoals(r: EchoResults): EchoGoal[] {
       pass: r.steps.every((s) => s.latencyP50Ms <= ECHO_LATENCY_GOAL_MS && s.latencyP99Ms <= ECHO_LATENCY_GOAL_MS),
       detail:
         r.steps.map((s) => `${s.calls}: p50 ${fmt(s.latencyP50Ms, 2)} / p99 ${fmt(s.latencyP99Ms, 2)} ms`).join('; ') +
-        ' (until the frame is handed to its reader, the AudioSender: jitter buffer, decoder and queue included)',
+        " (callers' RemoteAudioTrack, read as soon as a frame is ready, on the same loaded machine; at the echo: ready to read after " +
+        r.steps.map((s) => `${fmt(s.queueLatencyP50Ms, 2)} / ${fmt(s.queueLatencyP99Ms, 2)} ms`).join(', ') +
+        ", taken by its packet-paced sender after " +
+        r.steps.map((s) => `${fmt(s.echoReadLatencyP50Ms, 1)} / ${fmt(s.echoReadLatencyP99Ms, 1)} ms`).join(', ') +
+        ': that reader waits for its next 20 ms send tick by design)',
     },
     {
       goal:
@@ -532,12 +541,13 @@ function footnotes(r: EchoResults): Record<EchoNote, string> {
       "not concealment), the worst call; 50 = real time. The JSON also has the RTP packets per second, the echo's own receive rate, lost and " +
       'late packets, silence packets the echo sent for late audio, frames dropped from its full queues, and the level of the returned audio.',
     'echo-latency':
-      "Echo side, per call: RemoteAudioTrack.stats().deliveryLatencyMs, from the arrival of the packet that completed a 20 ms frame " +
-      "(performance.now() in werift's onReceiveRtp, after SRTP decryption) until that frame was handed to its reader (the AudioSender's " +
-      "recv() resolved), over its last 500 frames (10 s): jitter buffer, decoder and the track's queue included. p50: the median call's; " +
-      "p99: the worst call's. Not in it: the time a datagram waits in the socket before the event loop reads it, and the time the frame then " +
-      "waits in the AudioSender for its packet time (the round trip has both). The JSON also has the time to the frame being queued " +
-      '(`queueLatencyP50Ms`, `queueLatencyP99Ms`).',
+      "RemoteAudioTrack.stats().deliveryLatencyMs of the callers' tracks (the echoed audio coming back, decoded to 16 kHz mono and read " +
+      'as soon as a frame is ready, as a speech-to-text consumer reads): from the arrival of the packet that completed a 20 ms frame ' +
+      "(performance.now() in werift's onReceiveRtp, after SRTP decryption) until that frame was handed to the reader (recv() resolved), " +
+      "over each track's last 500 frames: jitter buffer, decoder and queue included. p50: the median call's; p99: the worst call's. Not in " +
+      'it: the time a datagram waits in the socket before the event loop reads it. The JSON also has the echo side: arrival → frame ' +
+      'queued (`queueLatencyP50Ms`/`P99`) and → taken by the echo\'s AudioSender (`echoReadLatencyP50Ms`/`P99`), which reads one ' +
+      'packet ahead of its 20 ms send clock and so waits up to a packet time by design (the round trip has all of it).',
     'echo-trip':
       "Caller side: the delay that best lines up the level envelope of the audio coming back (20 ms frames) with the envelope of what the caller " +
       'sent that long before (Pearson correlation of dB levels over the window\'s last 5 s, searched 0–2 s): the whole round trip, caller → ' +
