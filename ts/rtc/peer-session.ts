@@ -5,7 +5,6 @@ import {
   RTCPeerConnection,
   RtcpRrPacket,
   RtcpSrPacket,
-  RtpHeader,
   RtpPacket,
   type MediaStreamTrack as WeriftTrack,
   type RTCRtpCodecParameters,
@@ -20,6 +19,7 @@ import { peerConfig, resolveNetwork, type NetworkOptions, type ResolvedNetwork }
 import { RemoteAudioTrack, type RemoteAudioTrackOptions } from './remote-audio-track';
 import { checkRemoteSdp } from './sdp-check';
 import { useNativeSrtp, type DtlsTransportWithSrtp } from './native-srtp';
+import { newRtpHeader, speedUpWeriftRtp } from './werift-rtp';
 import { SessionRegistry } from './session-registry';
 import { SessionWatchdog, type WatchedState } from './watchdog';
 import { MediaStreamTrack } from '../media/media-stream-track';
@@ -156,6 +156,7 @@ export class PeerSession extends EventEmitter {
     this.registry = (o.registry as SessionRegistry<PeerSession> | undefined) ?? PeerSession.registry;
     if (!(this.registry instanceof SessionRegistry)) throw invalidType(where, 'options.registry', 'a SessionRegistry', o.registry);
 
+    speedUpWeriftRtp(); // (once per process: cheaper RTP header objects in werift, checked against werift's own first)
     this.pc = new RTCPeerConnection(peerConfig(this.network));
     this.watchdog = new SessionWatchdog({ connectTimeoutMs, disconnectGraceMs, mediaTimeoutMs }, (reason) => {
       log('%s: watchdog: %s', this.id, reason);
@@ -409,7 +410,7 @@ export class PeerSession extends EventEmitter {
       if (live) track.setLiveLatency(2);
       if (transceiver.direction === 'recvonly' || transceiver.direction === 'inactive') transceiver.setDirection('sendrecv');
       const toWerift = (packet: OutgoingRtpPacket): Promise<void> => {
-        const header = new RtpHeader({ payloadType: packet.payloadType, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker });
+        const header = newRtpHeader({ payloadType: packet.payloadType, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker });
         return transceiver.sender.sendRtp(new RtpPacket(header, Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength)));
       };
       let impairment: Impairment<OutgoingRtpPacket> | undefined;
