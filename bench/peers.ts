@@ -378,9 +378,20 @@ export function resampleImpls(input: ResampleInput, raw: NativeBinding | null): 
   return input.format === 'f32' ? resampleF32Impls(input, raw) : resampleS16Impls(input, raw);
 }
 
-function resampleF32Impls(input: ResampleInput, raw: NativeBinding | null): Impl[] {
+/**
+ * voxrtc's own resampling adapters (`processInto`, `process`, and the raw
+ * addon's `processInto` when loaded) over `chunks` of one sample format;
+ * `alloc` makes an output buffer of that format. Each loop calls one method of
+ * one class whatever the format, so sharing it between s16 and f32 adds no
+ * polymorphism to the timed calls.
+ */
+function voxrtcResampleImpls<T extends Int16Array | Float32Array>(
+  input: ResampleInput,
+  raw: NativeBinding | null,
+  chunks: T[],
+  alloc: (length: number) => T,
+): Impl[] {
   const { inputRate, outputRate, quality, capacity } = input;
-  const chunks = input.f32;
   const options = { inputRate, outputRate, channels: 1, quality };
   const impls: Impl[] = [
     {
@@ -390,7 +401,7 @@ function resampleF32Impls(input: ResampleInput, raw: NativeBinding | null): Impl
       comparable: true,
       async create() {
         const resampler = new Resampler(options);
-        const out = new Float32Array(capacity);
+        const out = alloc(capacity);
         return {
           run(from: number, to: number, collect?: Collect) {
             let samples = 0;
@@ -435,7 +446,7 @@ function resampleF32Impls(input: ResampleInput, raw: NativeBinding | null): Impl
       comparable: true,
       async create() {
         const resampler = new raw.Resampler(inputRate, outputRate, 1, QUALITY_CODES[quality]);
-        const out = new Float32Array(capacity);
+        const out = alloc(capacity);
         return {
           run(from: number, to: number, collect?: Collect) {
             let samples = 0;
@@ -451,6 +462,13 @@ function resampleF32Impls(input: ResampleInput, raw: NativeBinding | null): Impl
       },
     });
   }
+  return impls;
+}
+
+function resampleF32Impls(input: ResampleInput, raw: NativeBinding | null): Impl[] {
+  const { inputRate, outputRate, quality, capacity } = input;
+  const chunks = input.f32;
+  const impls = voxrtcResampleImpls(input, raw, chunks, (length) => new Float32Array(length));
   impls.push(
     {
       name: 'libsamplerate-js `full`',
@@ -483,76 +501,7 @@ function resampleF32Impls(input: ResampleInput, raw: NativeBinding | null): Impl
 function resampleS16Impls(input: ResampleInput, raw: NativeBinding | null): Impl[] {
   const { inputRate, outputRate, quality, capacity, chunk } = input;
   const chunks = input.s16;
-  const options = { inputRate, outputRate, channels: 1, quality };
-  const impls: Impl[] = [
-    {
-      name: 'voxrtc `processInto`',
-      kind: 'voxrtc',
-      notes: [],
-      comparable: true,
-      async create() {
-        const resampler = new Resampler(options);
-        const out = new Int16Array(capacity);
-        return {
-          run(from: number, to: number, collect?: Collect) {
-            let samples = 0;
-            for (let i = from; i < to; i++) {
-              const n = resampler.processInto(chunks[i], out);
-              samples += n;
-              if (collect !== undefined) collect(out.subarray(0, n));
-            }
-            return samples;
-          },
-          close: () => resampler.close(),
-        };
-      },
-    },
-    {
-      name: 'voxrtc `process`',
-      kind: 'voxrtc',
-      notes: [],
-      comparable: true,
-      async create() {
-        const resampler = new Resampler(options);
-        return {
-          run(from: number, to: number, collect?: Collect) {
-            let samples = 0;
-            for (let i = from; i < to; i++) {
-              const out = resampler.process(chunks[i]);
-              samples += out.length;
-              if (collect !== undefined) collect(out);
-            }
-            return samples;
-          },
-          close: () => resampler.close(),
-        };
-      },
-    },
-  ];
-  if (raw !== null) {
-    impls.push({
-      name: 'voxrtc raw addon `processInto`',
-      kind: 'voxrtc-raw',
-      notes: ['raw'],
-      comparable: true,
-      async create() {
-        const resampler = new raw.Resampler(inputRate, outputRate, 1, QUALITY_CODES[quality]);
-        const out = new Int16Array(capacity);
-        return {
-          run(from: number, to: number, collect?: Collect) {
-            let samples = 0;
-            for (let i = from; i < to; i++) {
-              const n = resampler.processInto(chunks[i], out, false);
-              samples += n;
-              if (collect !== undefined) collect(out.subarray(0, n));
-            }
-            return samples;
-          },
-          close: () => resampler.close(),
-        };
-      },
-    });
-  }
+  const impls = voxrtcResampleImpls(input, raw, chunks, (length) => new Int16Array(length));
   impls.push(
     {
       name: 'libsamplerate-js `full`',

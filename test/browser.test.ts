@@ -20,14 +20,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createServer, type SignalingServer } from '../ts/signaling/server';
 import { createMode } from '../ts/signaling/modes';
 import { tempDir } from './helpers/audio-files';
+import { sleep } from './helpers/media';
 
 jest.setTimeout(60_000);
 
 const CHROMIUM = process.env.VOXRTC_CHROMIUM ?? '/usr/bin/chromium';
 const TONE_HZ = 440;
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the page's `window.voxrtcDemo` reports. */
 interface PageAudio {

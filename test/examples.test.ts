@@ -24,12 +24,12 @@ import { SessionRegistry } from '../ts/rtc/session-registry';
 import type { RemoteAudioTrack } from '../ts/rtc/remote-audio-track';
 import { measureFrequency, rmsDb, tone } from './helpers/audio';
 import { decodeWithSox, slice, soxiDuration, tempDir } from './helpers/audio-files';
+import { joinFrames, sleep, takeFrames, until } from './helpers/media';
 
 jest.setTimeout(60_000);
 
 const ROOT = path.resolve(__dirname, '..');
 const BUILT = path.join(ROOT, 'build', 'examples', 'examples');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(() => {
   // What scripts/example.sh does after setup: compile the examples (type-checked; nothing is emitted on an error).
@@ -138,30 +138,9 @@ function post(url: URL, body: string): Promise<{ status: number; text: string }>
   });
 }
 
-async function until(condition: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
-
-function join(frames: AudioFrame[]): Int16Array {
-  const out = new Int16Array(frames.reduce((n, f) => n + f.data.length, 0));
-  let offset = 0;
-  for (const f of frames) {
-    out.set(f.data as Int16Array, offset);
-    offset += f.data.length;
-  }
-  return out;
-}
-
+/** `count` frames read from `track`; throws if it ends first. */
 async function read(track: RemoteAudioTrack, count: number): Promise<AudioFrame[]> {
-  const frames: AudioFrame[] = [];
-  for await (const frame of track) {
-    frames.push(frame);
-    if (frames.length >= count) break;
-  }
+  const frames = await takeFrames(track, count);
   if (frames.length < count) throw new Error(`the track ended after ${frames.length} of ${count} frames (did the call fail to connect?)`);
   return frames;
 }
@@ -179,7 +158,7 @@ function listen(track: RemoteAudioTrack): { frames: Array<{ at: number; db: numb
 }
 
 const expectTone = (frames: AudioFrame[], frequency: number): void => {
-  const samples = join(frames);
+  const samples = joinFrames(frames);
   expect(Math.abs(measureFrequency(samples, 48000) - frequency)).toBeLessThan(2);
   expect(rmsDb(samples)).toBeGreaterThan(-24);
 };
@@ -244,7 +223,7 @@ test('relay: the speaker reaches two listeners; when the speaker leaves they hea
   speakerHears.stop();
   voice.stop();
   await example.waitFor(/speaker \w+ left/);
-  for (const frames of await after(performance.now(), 50)) expect(rmsDb(join(frames.slice(20)))).toBeLessThan(-60);
+  for (const frames of await after(performance.now(), 50)) expect(rmsDb(joinFrames(frames.slice(20)))).toBeLessThan(-60);
   for (const l of listeners) expect(l.connectionState).toBe('connected');
 
   const next = new AudioStreamTrack({ tone: { frequency: 660, amplitude: 0.4 } });
@@ -275,7 +254,7 @@ test('voice-agent: an utterance is reported, the reply arrives, and talking over
   await example.waitFor(/replying/, 3000);
   await until(() => heard.frames.filter((f) => f.db > -30).length >= 25, 3000); // 0.5 s of reply
   const reply = heard.frames.filter((f) => f.db > -30).map((f) => f.frame);
-  expect(Math.abs(measureFrequency(join(reply.slice(5, 25)), 48000) - 660)).toBeLessThan(3);
+  expect(Math.abs(measureFrequency(joinFrames(reply.slice(5, 25)), 48000) - 660)).toBeLessThan(3);
 
   // The caller talks over it: the reply stops.
   const bargeIn = performance.now();

@@ -8,7 +8,7 @@
  * well over 1 GiB over 100,000 cycles.
  *
  * Two facts of Node-API shape the loops:
- * - `gc` is exposed here at run time (v8.setFlagsFromString + a fresh vm
+ * - `gc` is exposed at run time (exposeGc: v8.setFlagsFromString + a fresh vm
  *   context), so the file needs no --expose-gc flag of its own.
  * - Node-API finalizers (which free a native object's C++ side once its JS
  *   object is collected) run from the event loop, not inside the collection.
@@ -27,25 +27,14 @@
  * frame in about 0.5 ms here).
  */
 import { spawnSync } from 'node:child_process';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { OpusDecoder, OpusEncoder, Resampler, nativeInfo } from '../ts';
+import { exposeGc, tick } from './helpers/media';
 
 const MiB = 1024 * 1024;
 
-type Gc = (options?: { type?: 'major' | 'minor' }) => void;
-
-function exposeGc(): Gc {
-  const existing = (globalThis as { gc?: unknown }).gc;
-  if (typeof existing === 'function') return existing as Gc;
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as Gc;
-}
 const gc = exposeGc();
 /** A young-generation collection: cheap, and enough for objects that die young. */
 const minorGc = (): void => gc({ type: 'minor' });
-
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Collects garbage and lets the queued Node-API finalizers run, a few times over. */
 async function settle(): Promise<void> {

@@ -4,36 +4,13 @@
  * network keeps the timeline continuous; the safe order is enforced; bad
  * offers fail clearly and leak nothing; the watchdog closes ghost sessions.
  */
-import { AudioStreamTrack, type AudioFrame } from '../ts/index';
+import { AudioStreamTrack } from '../ts/index';
 import { PeerSession, type PeerSessionOptions } from '../ts/rtc/peer-session';
 import { SessionRegistry } from '../ts/rtc/session-registry';
-import type { RemoteAudioTrack } from '../ts/rtc/remote-audio-track';
 import { measureFrequency, rmsDb } from './helpers/audio';
+import { joinFrames, sleep, takeFrames } from './helpers/media';
 
 jest.setTimeout(60_000);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Joins frames' s16 mono samples. */
-function join(frames: AudioFrame[]): Int16Array {
-  const out = new Int16Array(frames.reduce((n, f) => n + f.data.length, 0));
-  let offset = 0;
-  for (const f of frames) {
-    out.set(f.data as Int16Array, offset);
-    offset += f.data.length;
-  }
-  return out;
-}
-
-/** Reads `count` frames from a track. */
-async function read(track: RemoteAudioTrack, count: number): Promise<AudioFrame[]> {
-  const frames: AudioFrame[] = [];
-  for await (const frame of track) {
-    frames.push(frame);
-    if (frames.length >= count) break;
-  }
-  return frames;
-}
 
 /** A connected pair: `caller` offers and sends `tone`; `callee` answers and (optionally) echoes. */
 async function connect(
@@ -61,9 +38,9 @@ describe('two peers on 127.0.0.1', () => {
     const { caller, callee, tone } = await connect({ caller: { codecs: [codec] }, callee: { codecs: [codec] } });
     try {
       expect(callee.remoteTracks).toHaveLength(1);
-      const frames = await read(callee.remoteTracks[0], 100); // 2 s
+      const frames = await takeFrames(callee.remoteTracks[0], 100); // 2 s
       for (let i = 1; i < frames.length; i++) expect(frames[i].pts).toBe(frames[i - 1].pts + frames[i - 1].samplesPerChannel);
-      const steady = join(frames.slice(50));
+      const steady = joinFrames(frames.slice(50));
       expect(Math.abs(measureFrequency(steady, 48000) - 440)).toBeLessThan(2);
       expect(rmsDb(steady)).toBeGreaterThan(-14); // 0.4 of full scale is -11 dBFS RMS
       const stats = callee.stats();
@@ -78,8 +55,8 @@ describe('two peers on 127.0.0.1', () => {
   test('echo: the callee sends the caller its own audio back, in the answer (sendrecv)', async () => {
     const { caller, callee, tone } = await connect({ echo: true, frequency: 1000 });
     try {
-      const frames = await read(caller.remoteTracks[0], 100);
-      const steady = join(frames.slice(50));
+      const frames = await takeFrames(caller.remoteTracks[0], 100);
+      const steady = joinFrames(frames.slice(50));
       expect(Math.abs(measureFrequency(steady, 48000) - 1000)).toBeLessThan(2);
     } finally {
       tone.stop();
@@ -127,11 +104,11 @@ describe('two peers on 127.0.0.1', () => {
     });
     try {
       const started = performance.now();
-      const frames = await read(callee.remoteTracks[0], 150); // 3 s
+      const frames = await takeFrames(callee.remoteTracks[0], 150); // 3 s
       const elapsed = performance.now() - started;
       for (let i = 1; i < frames.length; i++) expect(frames[i].pts).toBe(frames[i - 1].pts + frames[i - 1].samplesPerChannel);
       expect(elapsed).toBeGreaterThan(150 * 20 * 0.8); // real time: frames are not invented faster than packets come
-      const steady = join(frames.slice(50));
+      const steady = joinFrames(frames.slice(50));
       expect(Math.abs(measureFrequency(steady, 48000) - 440)).toBeLessThan(2);
       const stats = callee.stats().remoteTracks[0];
       expect(stats.fecFrames + stats.plcFrames).toBeGreaterThan(3);
@@ -148,7 +125,7 @@ describe('FEC follows the loss the peer reports', () => {
     try {
       const track = callee.remoteTracks[0];
       expect(caller.stats().senders[0].packetLossPercent).toBe(0); // clean until a report says otherwise
-      const frames = await read(track, 250); // 5 s: werift reports every 0.5–1.5 s
+      const frames = await takeFrames(track, 250); // 5 s: werift reports every 0.5–1.5 s
       for (let i = 1; i < frames.length; i++) expect(frames[i].pts).toBe(frames[i - 1].pts + frames[i - 1].samplesPerChannel);
       const sent = caller.stats().senders[0];
       expect(sent.lossReports).toBeGreaterThanOrEqual(2);
@@ -157,7 +134,7 @@ describe('FEC follows the loss the peer reports', () => {
       const received = callee.stats().remoteTracks[0];
       expect(received.fecFrames).toBeGreaterThan(5); // recovered from the next packet's FEC data
       expect(received.plcFrames).toBeGreaterThan(0); // before FEC was on, and two in a row
-      expect(Math.abs(measureFrequency(join(frames.slice(150)), 48000) - 1000)).toBeLessThan(2);
+      expect(Math.abs(measureFrequency(joinFrames(frames.slice(150)), 48000) - 1000)).toBeLessThan(2);
     } finally {
       tone.stop();
       await closeAll(caller, callee);
@@ -167,7 +144,7 @@ describe('FEC follows the loss the peer reports', () => {
   test('a clean network: reports of no loss keep FEC off', async () => {
     const { caller, callee, tone } = await connect({ frequency: 440 });
     try {
-      await read(callee.remoteTracks[0], 150);
+      await takeFrames(callee.remoteTracks[0], 150);
       const sent = caller.stats().senders[0];
       expect(sent.lossReports).toBeGreaterThanOrEqual(1);
       expect(sent.lastReportedLoss).toBe(0);
@@ -185,11 +162,11 @@ describe('sending and stats', () => {
     const { caller, callee, tone } = await connect({ frequency: 440 });
     const other = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.4 } });
     try {
-      const before = join((await read(callee.remoteTracks[0], 75)).slice(25));
+      const before = joinFrames((await takeFrames(callee.remoteTracks[0], 75)).slice(25));
       expect(Math.abs(measureFrequency(before, 48000) - 440)).toBeLessThan(2);
       caller.replaceTrack(tone, other);
-      await read(callee.remoteTracks[0], 10); // what was in flight
-      const after = join(await read(callee.remoteTracks[0], 50));
+      await takeFrames(callee.remoteTracks[0], 10); // what was in flight
+      const after = joinFrames(await takeFrames(callee.remoteTracks[0], 50));
       expect(Math.abs(measureFrequency(after, 48000) - 1000)).toBeLessThan(2);
       expect(() => caller.replaceTrack(new AudioStreamTrack(), null)).toThrow(/is not sent by this session/);
     } finally {
@@ -206,7 +183,7 @@ describe('sending and stats', () => {
       const stats = callee.stats();
       expect(stats.unreadRemoteTracks).toEqual([callee.remoteTracks[0].id]);
       expect(stats.remoteTracks[0].reads).toBe(0);
-      await read(callee.remoteTracks[0], 1);
+      await takeFrames(callee.remoteTracks[0], 1);
       expect(callee.stats().unreadRemoteTracks).toEqual([]);
     } finally {
       tone.stop();

@@ -7,19 +7,17 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { WebSocket } from 'ws';
-import { AudioStreamTrack, type AudioFrame } from '../ts/index';
+import { AudioStreamTrack } from '../ts/index';
 import { PeerSession } from '../ts/rtc/peer-session';
 import { SessionRegistry } from '../ts/rtc/session-registry';
-import type { RemoteAudioTrack } from '../ts/rtc/remote-audio-track';
 import { createServer, type SignalingServer } from '../ts/signaling/server';
 import type { ServerOptions } from '../ts/signaling/options';
 import { createMode, recordingPath } from '../ts/signaling/modes';
 import { measureFrequency, rmsDb } from './helpers/audio';
 import { decodeWithSox, slice, soxiDuration, tempDir } from './helpers/audio-files';
+import { joinFrames, sleep, takeFrames, until } from './helpers/media';
 
 jest.setTimeout(60_000);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Reply {
   status: number;
@@ -43,25 +41,6 @@ function request(base: string, method: string, path: string, body?: string | Buf
     req.on('error', reject);
     req.end(body);
   });
-}
-
-function join(frames: AudioFrame[]): Int16Array {
-  const out = new Int16Array(frames.reduce((n, f) => n + f.data.length, 0));
-  let offset = 0;
-  for (const f of frames) {
-    out.set(f.data as Int16Array, offset);
-    offset += f.data.length;
-  }
-  return out;
-}
-
-async function read(track: RemoteAudioTrack, count: number): Promise<AudioFrame[]> {
-  const frames: AudioFrame[] = [];
-  for await (const frame of track) {
-    frames.push(frame);
-    if (frames.length >= count) break;
-  }
-  return frames;
 }
 
 const clients = new SessionRegistry<PeerSession>();
@@ -94,14 +73,6 @@ async function call(url: string, frequency = 440): Promise<{ session: PeerSessio
   return { session, tone };
 }
 
-async function until(condition: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
-
 afterEach(async () => {
   await Promise.all(clients.list().map((s) => s.close()));
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -113,8 +84,8 @@ describe('POST /offer', () => {
     const { server, url } = await start({ onSession: mode.onSession, session: mode.session });
     const { session, tone } = await call(url);
     try {
-      const frames = await read(session.remoteTracks[0], 125); // 2.5 s
-      const steady = join(frames.slice(75));
+      const frames = await takeFrames(session.remoteTracks[0], 125); // 2.5 s
+      const steady = joinFrames(frames.slice(75));
       expect(Math.abs(measureFrequency(steady, 48000) - 440)).toBeLessThan(2);
       expect(rmsDb(steady)).toBeGreaterThan(-20);
 
@@ -256,8 +227,8 @@ describe('WebSocket signaling', () => {
     expect(answer.sessionId).toBe(server.sessions.list()[0].id);
     await session.acceptAnswer({ type: 'answer', sdp: answer.sdp });
     await until(() => messages.some((m) => m.type === 'state' && m.state === 'connected'));
-    const frames = await read(session.remoteTracks[0], 100);
-    expect(Math.abs(measureFrequency(join(frames.slice(60)), 48000) - 440)).toBeLessThan(2);
+    const frames = await takeFrames(session.remoteTracks[0], 100);
+    expect(Math.abs(measureFrequency(joinFrames(frames.slice(60)), 48000) - 440)).toBeLessThan(2);
     ws.send(JSON.stringify({ type: 'offer', sdp: offer.sdp }));
     await until(() => messages.some((m) => m.status === 409));
     expect(messages.filter((m) => m.type === 'error').map((m) => m.status)).toEqual([400, 400, 409]);
@@ -296,7 +267,7 @@ describe('record mode and shutdown', () => {
       const a = await call(url, 440);
       const b = await call(url, 1000);
       // the callers hear the server's silence (the calls are sendrecv): media flows both ways from here
-      await Promise.all([read(a.session.remoteTracks[0], 1), read(b.session.remoteTracks[0], 1)]);
+      await Promise.all([takeFrames(a.session.remoteTracks[0], 1), takeFrames(b.session.remoteTracks[0], 1)]);
       const started = Date.now();
       await sleep(2500);
       const callSeconds = (Date.now() - started) / 1000;

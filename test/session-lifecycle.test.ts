@@ -45,14 +45,13 @@ import dns from 'node:dns';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { AudioStreamTrack, type AudioFrame } from '../ts/index';
 import { PeerSession, type PeerSessionOptions, type SessionDescription } from '../ts/rtc/peer-session';
 import type { RemoteAudioTrack } from '../ts/rtc/remote-audio-track';
 import type { RTCPeerConnection } from 'werift';
 import { MAX_CANDIDATES, MAX_MEDIA_SECTIONS, MAX_SDP_LENGTH } from '../ts/rtc/sdp-check';
 import { rmsDb } from './helpers/audio';
+import { exposeGc, sleep } from './helpers/media';
 
 jest.setTimeout(60_000);
 
@@ -115,13 +114,6 @@ async function expectNothingLeft(withinMs = 8000): Promise<number> {
 
 // ---------------------------------------------------------------- memory --
 
-type Gc = () => void;
-function exposeGc(): Gc {
-  const existing = (globalThis as { gc?: unknown }).gc;
-  if (typeof existing === 'function') return existing as Gc;
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as Gc;
-}
 const gc = exposeGc();
 const MiB = 1024 * 1024;
 
@@ -137,8 +129,6 @@ async function settledMemory(): Promise<{ rss: number; heapUsed: number }> {
 }
 
 // --------------------------------------------------------------- helpers --
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `promise`, or a rejection naming `what` if it has not settled within `ms`: a hang fails the test instead of stalling it. */
 async function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {

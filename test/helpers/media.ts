@@ -1,8 +1,11 @@
 /**
  * Helpers for the media-layer tests: scripted and counting tracks, frame
- * collection, timing and open-timer checks. The signal analysis lives in
- * ./audio (tones, frequency, levels); this file only deals with tracks.
+ * collection, timing, open-timer checks and garbage collection. The signal
+ * analysis lives in ./audio (tones, frequency, levels); this file only deals
+ * with tracks and the process.
  */
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { AudioFrame, MediaStreamError, MediaStreamTrack } from '../../ts/index';
 
 /** Resolves after `ms` milliseconds. */
@@ -15,9 +18,29 @@ export function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Polls `condition` every 20 ms until it holds; throws if it does not within `ms`. */
+export async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
 /** Number of active 'Timeout' resources (pending setTimeout/setInterval) in this process. */
 export function activeTimeouts(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+/** A garbage collection: a full one, or with `{ type: 'minor' }` a young-generation one. */
+export type Gc = (options?: { type?: 'major' | 'minor' }) => void;
+
+/** The garbage collector: `global.gc` if node runs with --expose-gc, else exposed at run time. */
+export function exposeGc(): Gc {
+  const existing = (globalThis as { gc?: unknown }).gc;
+  if (typeof existing === 'function') return existing as Gc;
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as Gc;
 }
 
 /**
@@ -176,4 +199,14 @@ export async function readFrames(track: MediaStreamTrack, n: number): Promise<{ 
     times.push(performance.now());
   }
   return { frames, times };
+}
+
+/** Up to `count` frames read from `track` with `for await` (fewer if the track ends first). */
+export async function takeFrames(track: MediaStreamTrack, count: number): Promise<AudioFrame[]> {
+  const frames: AudioFrame[] = [];
+  for await (const frame of track) {
+    frames.push(frame);
+    if (frames.length >= count) break;
+  }
+  return frames;
 }

@@ -25,6 +25,14 @@ function checkFrames(where: string, input: Pcm, channels: number): void {
   }
 }
 
+/** The input checks of (de)interleave: samples, a channel count of 1 to 64, and whole frames. */
+function checkInterleaved(where: string, input: unknown, channels: number): Pcm {
+  const samples = checkPcm(where, 'input', input);
+  checkInteger(where, 'channels', channels, 1, 64);
+  checkFrames(where, samples, channels);
+  return samples;
+}
+
 /** s16 → f32: each sample divided by 32768. */
 export function s16ToF32(input: Int16Array | Buffer): Float32Array {
   const samples = checkInt16('s16ToF32', 'input', input);
@@ -60,9 +68,7 @@ export function f32ToS16Into(input: Float32Array, out: Int16Array): void {
 /** Interleaved (L R L R …) → planar (L L … R R …), same type. */
 export function deinterleave<T extends Pcm>(input: T, channels: number): T {
   const where = 'deinterleave';
-  const samples = checkPcm(where, 'input', input);
-  checkInteger(where, 'channels', channels, 1, 64);
-  checkFrames(where, samples, channels);
+  const samples = checkInterleaved(where, input, channels);
   const out = allocLike(samples, samples.length);
   native().deinterleaveInto(samples, out, channels);
   return out as T;
@@ -71,9 +77,7 @@ export function deinterleave<T extends Pcm>(input: T, channels: number): T {
 /** {@link deinterleave} into `out` (same type, at least as long). */
 export function deinterleaveInto(input: Pcm, out: Pcm, channels: number): void {
   const where = 'deinterleaveInto';
-  const samples = checkPcm(where, 'input', input);
-  checkInteger(where, 'channels', channels, 1, 64);
-  checkFrames(where, samples, channels);
+  const samples = checkInterleaved(where, input, channels);
   checkOutLength(where, checkSameType(where, samples, out), samples.length);
   native().deinterleaveInto(samples, out, channels);
 }
@@ -81,9 +85,7 @@ export function deinterleaveInto(input: Pcm, out: Pcm, channels: number): void {
 /** Planar (L L … R R …) → interleaved (L R L R …), same type. */
 export function interleave<T extends Pcm>(input: T, channels: number): T {
   const where = 'interleave';
-  const samples = checkPcm(where, 'input', input);
-  checkInteger(where, 'channels', channels, 1, 64);
-  checkFrames(where, samples, channels);
+  const samples = checkInterleaved(where, input, channels);
   const out = allocLike(samples, samples.length);
   native().interleaveInto(samples, out, channels);
   return out as T;
@@ -92,9 +94,7 @@ export function interleave<T extends Pcm>(input: T, channels: number): T {
 /** {@link interleave} into `out` (same type, at least as long). */
 export function interleaveInto(input: Pcm, out: Pcm, channels: number): void {
   const where = 'interleaveInto';
-  const samples = checkPcm(where, 'input', input);
-  checkInteger(where, 'channels', channels, 1, 64);
-  checkFrames(where, samples, channels);
+  const samples = checkInterleaved(where, input, channels);
   checkOutLength(where, checkSameType(where, samples, out), samples.length);
   native().interleaveInto(samples, out, channels);
 }

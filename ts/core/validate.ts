@@ -177,6 +177,17 @@ function localView(value: Int16Array | Float32Array): Pcm {
     : new Int16Array(value.buffer, value.byteOffset, value.length);
 }
 
+/**
+ * The same samples seen through this realm's `Int16Array` / `Float32Array`
+ * (no copy). The native addon creates its arrays in the main realm; code that
+ * runs in another one (a `vm` context, a jest sandbox) would otherwise fail
+ * `instanceof` checks on them.
+ */
+export function localPcm(value: Pcm): Pcm {
+  if (value instanceof Int16Array || value instanceof Float32Array) return value;
+  return localView(value);
+}
+
 /** True for a `Float32Array` of any realm. */
 export function isFloat32(value: unknown): value is Float32Array {
   return types.isFloat32Array(value);

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import createDebug from 'debug';
 import { OpusDecoder } from '../../core/opus-decoder';
-import { localPcm } from '../local-pcm';
+import { localPcm } from '../../core/validate';
 import { OGG_BOS, OGG_EOS, OggPageError, bodySize, oggHeaderSize, parseOggPage, OGG_HEADER_SIZE, type OggPage } from '../ogg/ogg-page';
 import { OggPacketAssembler } from '../ogg/ogg-packets';
 import { OpusHeaderError, parseOpusTags, type OpusHead } from '../ogg/opus-headers';

@@ -1,7 +1,6 @@
 import { Resampler } from '../../core/resampler';
-import type { Pcm } from '../../core/validate';
+import { localPcm, type Pcm } from '../../core/validate';
 import type { AudioFrame } from '../audio-frame';
-import { localPcm } from '../local-pcm';
 
 /** The format a file's samples are in. */
 export interface FileFormat {

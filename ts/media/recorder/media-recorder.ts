@@ -8,7 +8,7 @@ import { reportError } from '../report-error';
 import { FileSink } from './file-sink';
 import { RecorderError, TimelineWarning, type MediaRecorderStats } from './recorder-events';
 import { checkDestination, resolveOptions, type MediaRecorderOptions, type RecordingFormat, type ResolvedRecorderOptions } from './recorder-options';
-import { Recording } from './recording';
+import { Recording, zeroCounters } from './recording';
 import { StreamSink } from './stream-sink';
 
 const log = createDebug('voxrtc:recorder');
@@ -119,7 +119,7 @@ export class MediaRecorder extends EventEmitter {
   /** A snapshot of the counters. */
   get stats(): MediaRecorderStats {
     const recording = this.recording;
-    if (!recording) return { ...EMPTY_STATS, trackErrors: this.trackErrors };
+    if (!recording) return { ...zeroCounters(), trackErrors: this.trackErrors, queuedBytes: 0 };
     return { ...recording.counters, trackErrors: this.trackErrors, queuedBytes: recording.queue.queuedBytes };
   }
 
@@ -267,20 +267,3 @@ export class MediaRecorder extends EventEmitter {
     this.emit('finish');
   }
 }
-
-const EMPTY_STATS: MediaRecorderStats = {
-  framesReceived: 0,
-  framesWritten: 0,
-  badFrames: 0,
-  samplesWritten: 0,
-  silenceSamplesInserted: 0,
-  samplesDroppedOverlap: 0,
-  samplesDroppedQueueFull: 0,
-  samplesDroppedFileFull: 0,
-  diskWaits: 0,
-  discontinuities: 0,
-  writeErrors: 0,
-  trackErrors: 0,
-  bytesWritten: 0,
-  queuedBytes: 0,
-};

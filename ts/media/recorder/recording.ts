@@ -36,19 +36,11 @@ export interface RecordingEvents {
 }
 
 /** The stats a recording keeps (the recorder adds its track's read errors and the queue's size). */
-type Counters = Omit<MediaRecorderStats, 'queuedBytes' | 'trackErrors'>;
+export type Counters = Omit<MediaRecorderStats, 'queuedBytes' | 'trackErrors'>;
 
-/**
- * One recording in progress: frames in, file out. It places each frame on
- * the {@link Timeline}, converts it to the file's format
- * ({@link FrameConformer}), hands it to the format's writer, and keeps the
- * {@link WriteQueue} bounded — owing silence instead of audio while the disk
- * is behind a live track, waiting for it when the track runs ahead of real
- * time. The file's format comes from the options, else from the first frame.
- */
-export class Recording {
-  /** The counters, updated as frames arrive and writes complete. */
-  readonly counters: Counters = {
+/** Counters with nothing counted yet. */
+export function zeroCounters(): Counters {
+  return {
     framesReceived: 0,
     framesWritten: 0,
     badFrames: 0,
@@ -62,6 +54,19 @@ export class Recording {
     writeErrors: 0,
     bytesWritten: 0,
   };
+}
+
+/**
+ * One recording in progress: frames in, file out. It places each frame on
+ * the {@link Timeline}, converts it to the file's format
+ * ({@link FrameConformer}), hands it to the format's writer, and keeps the
+ * {@link WriteQueue} bounded — owing silence instead of audio while the disk
+ * is behind a live track, waiting for it when the track runs ahead of real
+ * time. The file's format comes from the options, else from the first frame.
+ */
+export class Recording {
+  /** The counters, updated as frames arrive and writes complete. */
+  readonly counters: Counters = zeroCounters();
   /** Operations waiting to be written (including the one in progress). */
   readonly queue: WriteQueue;
   private readonly sink: ByteSink;
