@@ -25,7 +25,7 @@ import * as fs from 'node:fs';
 import * as inspector from 'node:inspector';
 import * as path from 'node:path';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
-import { OpusDecoder, OpusEncoder, PeerSession, type RemoteAudioTrack } from '../ts';
+import { OpusDecoder, OpusEncoder, PeerSession, type PeerSessionOptions, type RemoteAudioTrack } from '../ts';
 import type { AnswerResult, CodecTime, EchoCallReport, EchoReport, OfferArgs } from './echo-protocol';
 import { Rpc } from './ipc';
 
@@ -160,9 +160,12 @@ function post<T>(session: inspector.Session, method: string, params?: object): P
   });
 }
 
+/** Other session settings for a comparison run (VOXRTC_ECHO_SESSION, JSON PeerSessionOptions); none by default. */
+const SESSION_OPTIONS = JSON.parse(process.env.VOXRTC_ECHO_SESSION || '{}') as PeerSessionOptions;
+
 async function offer(args: unknown): Promise<AnswerResult> {
   const { sdp } = args as OfferArgs;
-  const session = new PeerSession({ loopback: true });
+  const session = new PeerSession({ loopback: true, ...SESSION_OPTIONS });
   const call: Call = { session, mark: null };
   const answer = await session.answer({ type: 'offer', sdp }, (s) => {
     s.addTrack(s.remoteTracks[0]); // the echo: decode → re-encode, default settings
