@@ -215,6 +215,70 @@ describe('AudioSender: Opus from a paced track', () => {
   });
 });
 
+/** A track whose frames come when the test pushes them (20 ms of a 1 kHz tone each, contiguous pts). */
+class PushedTrack extends MediaStreamTrack {
+  private readonly ready: AudioFrame[] = [];
+  private waiting: ((frame: AudioFrame) => void) | undefined;
+  private pts = 0;
+  push(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const data = new Int16Array(960);
+      for (let j = 0; j < 960; j++) data[j] = Math.round(16000 * Math.sin((2 * Math.PI * 1000 * (this.pts + j)) / 48000));
+      const frame = new AudioFrame({ data, sampleRate: 48000, channels: 1, pts: this.pts });
+      this.pts += 960;
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      if (waiting) waiting(frame);
+      else this.ready.push(frame);
+    }
+  }
+  recv(): Promise<AudioFrame> {
+    const frame = this.ready.shift();
+    return frame ? Promise.resolve(frame) : new Promise((resolve) => (this.waiting = resolve));
+  }
+}
+
+describe('AudioSender: live tracks catch up', () => {
+  /** Feeds one frame per 20 ms, plus a burst of 3 extra frames after 200 ms; returns the sender's stats after `ms`. */
+  async function burst(live: boolean, ms: number): Promise<ReturnType<AudioSender['stats']>> {
+    const sink = new CollectingSink();
+    const track = new PushedTrack();
+    const sender = newSender({ sink, track, live });
+    track.push(1);
+    sender.start();
+    const started = performance.now();
+    let fed = 1;
+    let burstDone = false;
+    while (performance.now() - started < ms) {
+      await sleep(5);
+      const due = Math.floor((performance.now() - started) / 20) + 1;
+      if (due > fed) {
+        track.push(due - fed);
+        fed = due;
+      }
+      if (!burstDone && fed >= 10) {
+        track.push(3); // the burst: 60 ms of audio more than real time, on top of the real-time feed
+        burstDone = true;
+      }
+    }
+    const stats = sender.stats();
+    sender.stop();
+    track.stop();
+    return stats;
+  }
+
+  test('live: a standing backlog after a burst is dropped within about a second; not live: every frame is kept', async () => {
+    const live = await burst(true, 1600);
+    expect(live.catchUpDrops).toBeGreaterThanOrEqual(2); // (the read-ahead holds 3: 2 beyond the packet being sent)
+    expect(live.catchUpDrops).toBeLessThanOrEqual(4);
+    expect(live.bufferedPackets).toBeLessThanOrEqual(1);
+    const kept = await burst(false, 1600);
+    expect(kept.catchUpDrops).toBe(0);
+    expect(kept.bufferedPackets).toBeGreaterThanOrEqual(2); // the burst is still waiting: 40+ ms of lasting delay
+    expect(() => new AudioSender({ codec: OPUS, sink: new CollectingSink(), live: 'yes' as unknown as boolean })).toThrow(/AudioSender: options\.live must be a boolean/);
+  });
+});
+
 describe('AudioSender: pacing whatever the track does', () => {
   test('an unpaced track is still sent in real time, and at most 3 packets are read ahead', async () => {
     const sink = new CollectingSink();

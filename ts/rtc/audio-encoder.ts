@@ -347,6 +347,11 @@ export class PacketEncoder {
     return this.encode(this.fifo.take(this.packetValues));
   }
 
+  /** Drops the next buffered packet without encoding it; call only while {@link readyPackets} > 0. */
+  dropNext(): void {
+    this.fifo.take(this.packetValues);
+  }
+
   /** Encodes one packet of silence (through the encoder, so Opus keeps a continuous state). */
   encodeSilence(): Uint8Array {
     return this.encode(this.silence);

@@ -14,7 +14,7 @@ import { PacingClock } from '../media/clock';
 import { MediaStreamError, MediaStreamTrack, kOwner, kRead, type TrackInternals } from '../media/media-stream-track';
 import { reportError } from '../media/report-error';
 import type { ResamplerQuality } from '../core/resampler';
-import { checkInteger, checkOneOf, checkOptions, closedError, invalidType } from '../core/validate';
+import { checkBoolean, checkInteger, checkOneOf, checkOptions, closedError, invalidType } from '../core/validate';
 
 export type { OutgoingRtpPacket } from './rtp-packetizer';
 export type { OpusSendOptions, ResolvedOpusSettings } from './audio-encoder';
@@ -54,6 +54,16 @@ export interface AudioSenderOptions {
    * jitter, little enough that a replaced or cleared track is heard at once.
    */
   readAhead?: number;
+  /**
+   * The track is live audio that is played in real time (an echo, a relay of
+   * a caller): while audio stays waiting beyond the packet being sent, tick
+   * after tick, one packet is dropped every 200 ms (counted in
+   * `stats().catchUpDrops`), so a stall
+   * or a burst leaves no lasting delay, while short jitter is still ridden
+   * out. Default false: every frame of a track is sent (text-to-speech,
+   * files). {@link PeerSession} sets it for a remote track it sends back out.
+   */
+  live?: boolean;
   /** Converter for tracks at another rate than the codec's. Default `'fastest'` (97 dB SNR, far below any codec's noise). */
   resampleQuality?: ResamplerQuality;
   /** For tests only (to reach the wrap quickly): the first sequence number. Default random in 0 to 32767. */
@@ -61,6 +71,9 @@ export interface AudioSenderOptions {
   /** For tests only: the first RTP timestamp. Default random in 0 to 2³² − 1. */
   initialTimestamp?: number;
 }
+
+/** Live tracks: how long a packet must have been left waiting at every tick before one is dropped. */
+const CATCH_UP_AFTER_MS = 200;
 
 /** `'new'` until {@link AudioSender.start}, `'running'`, then `'stopped'` for good. */
 export type AudioSenderState = 'new' | 'running' | 'stopped';
@@ -99,6 +112,8 @@ export interface AudioSenderStats {
   clockSlips: number;
   /** Packets the sink failed to send (threw or rejected). */
   sendErrors: number;
+  /** Live tracks: packets dropped because audio had stayed waiting for 200 ms (see {@link AudioSenderOptions.live}). */
+  catchUpDrops: number;
   /** Opus: the packet loss the encoder expects now, in percent (FEC follows it); 0 for G.711. */
   packetLossPercent: number;
   /** Loss reports received from the peer (RTCP), and the last one's fraction lost (0 to 1). */
@@ -108,7 +123,7 @@ export interface AudioSenderStats {
 
 /** What a sender writes in a track's owner slot: reading the track elsewhere then fails loudly. */
 const OWNER = 'an AudioSender';
-const OPTION_KEYS = ['codec', 'sink', 'track', 'ptimeMs', 'opus', 'readAhead', 'resampleQuality', 'initialSequenceNumber', 'initialTimestamp'];
+const OPTION_KEYS = ['codec', 'sink', 'track', 'ptimeMs', 'opus', 'readAhead', 'live', 'resampleQuality', 'initialSequenceNumber', 'initialTimestamp'];
 
 /**
  * Sends one track as RTP packets: the outgoing half of an audio transceiver,
@@ -176,6 +191,8 @@ export class AudioSender extends EventEmitter {
   private readonly pendingReads = new WeakMap<MediaStreamTrack, Promise<AudioFrame>>();
   private startMs = 0; // when tick 0 was due (moved forward by clock slips)
   private silentRun = 0;
+  private readonly live: boolean;
+  private backlogTicks = 0; // consecutive ticks that left a packet waiting (live tracks)
   private lossReports = 0;
   private lastReportedLoss = 0;
   private counters = {
@@ -189,6 +206,7 @@ export class AudioSender extends EventEmitter {
     bytesSent: 0,
     clockSlips: 0,
     sendErrors: 0,
+    catchUpDrops: 0,
   };
 
   /** @throws TypeError or RangeError naming the option that is wrong; MediaStreamError when the track has ended or another reader owns it. */
@@ -205,6 +223,7 @@ export class AudioSender extends EventEmitter {
     this.sink = sink;
     this.ptimeMs = checkPtime(where, o.ptimeMs);
     this.readAhead = checkInteger(where, 'options.readAhead', o.readAhead ?? 3, 1, 50);
+    this.live = o.live === undefined ? false : checkBoolean(where, 'options.live', o.live);
     const resampleQuality = checkOneOf(where, 'options.resampleQuality', o.resampleQuality ?? 'fastest', ['fastest', 'medium', 'best'] as const);
     const track = checkTrack(where, 'options.track', o.track ?? null); // before the encoder exists: nothing to free on a throw
     this.packetizer = new RtpPacketizer({
@@ -354,6 +373,7 @@ export class AudioSender extends EventEmitter {
       }
       if (this.encoder.readyPackets > 0) {
         const payload = this.encoder.encodeNext();
+        if (this.live) this.catchUp();
         this.wakeReader();
         if (this.silentRun > 0) log('%s: audio again after %d packet(s) of silence', this.describe(), this.silentRun);
         this.silentRun = 0;
@@ -370,6 +390,19 @@ export class AudioSender extends EventEmitter {
         this.send(this.encoder.encodeSilence(), true);
       }
     }
+  }
+
+  /** Live tracks: while a packet is left waiting at every tick, drop one every 200 ms. */
+  private catchUp(): void {
+    if (this.encoder.readyPackets === 0) {
+      this.backlogTicks = 0;
+      return;
+    }
+    if (++this.backlogTicks * this.ptimeMs < CATCH_UP_AFTER_MS) return;
+    this.encoder.dropNext();
+    this.backlogTicks = 0;
+    this.counters.catchUpDrops++;
+    log('%s: a packet waited for %d ms at every tick; dropped one to catch up', this.describe(), CATCH_UP_AFTER_MS);
   }
 
   private send(payload: Uint8Array, silence: boolean): void {

@@ -402,12 +402,12 @@ export class PeerSession extends EventEmitter {
     }
     tracks.forEach((track, i) => {
       const transceiver = transceivers[i];
-      // A remote track sent back out (echo, relay) is read in real time: at
-      // most 2 frames wait in its queue and 1 packet in the sender, so a burst
-      // or a stall never leaves the call behind for good (late audio is
-      // dropped and counted instead of adding to the delay).
+      // A remote track sent back out (echo, relay) is live audio: the sender
+      // drops a packet when one has stayed waiting for half a second, and the
+      // track keeps at most 3 frames queued, so a burst or a stall never
+      // leaves the call behind for good (dropped audio is counted).
       const live = track instanceof RemoteAudioTrack;
-      if (live) track.setLiveLatency(2);
+      if (live) track.setLiveLatency(3);
       if (transceiver.direction === 'recvonly' || transceiver.direction === 'inactive') transceiver.setDirection('sendrecv');
       const toWerift = (packet: OutgoingRtpPacket): Promise<void> => {
         const header = newRtpHeader({ payloadType: packet.payloadType, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker });
@@ -421,7 +421,7 @@ export class PeerSession extends EventEmitter {
       const sender = new AudioSender({
         codec: toAudioCodec(transceiver.codecs[0]) ?? (() => { throw new Error('PeerSession: no codec to send with'); })(),
         track,
-        readAhead: live ? 1 : undefined,
+        live,
         opus: this.options.opus,
         sink: {
           // The promise goes back to the sender, which reports a failed send instead of leaving it unhandled.

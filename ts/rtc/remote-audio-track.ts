@@ -288,7 +288,7 @@ export class RemoteAudioTrack extends MediaStreamTrack {
    * reader permanently behind. Dropped frames are counted in
    * `stats().latencyDrops`, and the pts of the next frame read jumps over
    * them. `undefined` turns it off (the default: a speech-to-text reader
-   * wants every frame). {@link PeerSession} turns it on (2 frames) for a
+   * wants every frame). {@link PeerSession} turns it on (3 frames) for a
    * remote track it sends back out.
    */
   setLiveLatency(maxQueuedFrames: number | undefined): void {
