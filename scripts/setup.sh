@@ -14,9 +14,10 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # build: compiler, CMake, pkg-config and the two codec libraries.
 # tests: espeak-ng and sox make the speech the audio tests analyse; ffmpeg and
 # opus-tools check recorded files; python3-aiortc is an independent WebRTC peer;
-# chromium runs the demo page in the browser test.
+# chromium and firefox-esr run the demo page in the browser tests
+# (test/browser.test.ts, test/firefox.test.ts).
 BUILD_PACKAGES=(g++ cmake pkg-config libopus-dev libsamplerate0-dev)
-TEST_PACKAGES=(espeak-ng sox ffmpeg opus-tools python3-aiortc chromium)
+TEST_PACKAGES=(espeak-ng sox ffmpeg opus-tools python3-aiortc chromium firefox-esr)
 
 missing_packages() {
   local pkg

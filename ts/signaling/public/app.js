@@ -32,6 +32,7 @@
       analyser.getFloatFrequencyData(bins);
       let best = 1;
       for (let i = 2; i < bins.length - 1; i++) if (bins[i] > bins[best]) best = i;
+      if (!Number.isFinite(bins[best])) return 0; // no sound at all (or no audio running)
       const [a, b, c] = [bins[best - 1], bins[best], bins[best + 1]];
       const curve = a - 2 * b + c;
       const offset = Number.isFinite(curve) && curve < 0 ? Math.max(-0.5, Math.min(0.5, (a - c) / (2 * curve))) : 0;
@@ -182,9 +183,11 @@
       if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
       if (!call || call.pc !== pc) return; // stopped meanwhile
       await pc.setRemoteDescription(body);
-      await context.resume();
       call.frame = requestAnimationFrame(animate);
       call.timer = setInterval(updateStats, 1000);
+      // Not awaited: Firefox never settles resume() on a machine without an
+      // audio output device, and the stats must not wait for the meters.
+      context.resume().catch(() => {});
     } catch (error) {
       stop();
       setState('error');
