@@ -89,6 +89,7 @@ describe('the demo page in headless Chromium against `voxrtc serve` (echo mode)'
         serverCodec,
         pageCodec,
         toneHz: TONE_HZ,
+        maxMedianErrorHz: 2,
         maxReadingErrorHz: 5,
         minLocalDb: -15, // the fake microphone plays the WAV (-9 dBFS)
         minRemoteDb: -20, // well above silence (-∞), near the -9 dBFS sent

@@ -129,6 +129,10 @@ describe('the demo page in headless Firefox against `voxrtc serve` (echo mode)',
         serverCodec,
         pageCodec,
         toneHz: TONE_HZ,
+        // Within 0.5 Hz on a quiet machine; with the whole test suite running
+        // beside it, Firefox's playout on its mock audio device glitches and
+        // the median has been 3.7 Hz off. 5 Hz is still half an FFT bin.
+        maxMedianErrorHz: 5,
         // On the mock audio device Firefox's playout has brief dips when the
         // CPU is busy (a reading 2 dB down has been 15 Hz off while the
         // median stayed within 0.5 Hz): a single reading need only have its
