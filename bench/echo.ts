@@ -14,7 +14,7 @@
  *   127.0.0.1 candidates, so the media runs over real ICE/DTLS/SRTP on
  *   127.0.0.1), and sleeps while they run.
  *
- * The calls are added step by step (1, 10, 25, 50 by default); after each
+ * The calls are added step by step (1, 10, 25, 35, 45, 60 by default); after each
  * step has connected and warmed up, both processes are measured over the same
  * window: the echo process's CPU time (process.cpuUsage(), user + system) ÷
  * wall time ÷ calls, its Opus decode and encode time, the arrival→frame
@@ -35,7 +35,7 @@ import { Rpc } from './ipc';
 import { type ProfileSummary, summariseProfile } from './cpuprofile';
 
 export const ECHO_ID = 'echo';
-export const DEFAULT_ECHO_CALLS = [1, 10, 25, 50];
+export const DEFAULT_ECHO_CALLS = [1, 10, 25, 35, 45, 60];
 export const QUICK_ECHO_CALLS = [1, 10];
 export const DEFAULT_ECHO_SECONDS = 10;
 export const QUICK_ECHO_SECONDS = 5;
@@ -53,6 +53,8 @@ const LOAD_BITRATE = 32000;
 /** The goals of issue 4. */
 export const ECHO_CPU_GOAL = 1.0; // % of one core per call
 export const ECHO_LATENCY_GOAL_MS = 20;
+/** The goal of issue 5: concurrent echo calls per core. */
+export const ECHO_CALLS_PER_CORE_GOAL = 100;
 /** A call keeps real time if it gets at least this many frames per second back. */
 export const ECHO_MIN_FPS = 49;
 
@@ -510,6 +512,21 @@ export function echoGoals(r: EchoResults): EchoGoal[] {
         .join('; '),
     },
   ];
+  // Issue 5: calls one core sustains, every call still getting 50 frames per second back.
+  const kept = r.steps.filter((s) => realTime(s) && s.notConnected === 0);
+  const sustained = kept.length > 0 ? Math.max(...kept.map((s) => s.calls)) : 0;
+  const best = kept.find((s) => s.calls === sustained);
+  const firstFailed = r.steps.find((s) => s.calls > sustained && !realTime(s));
+  goals.push({
+    goal: `At least ${ECHO_CALLS_PER_CORE_GOAL} concurrent echo calls on one core, every call still receiving at least ${ECHO_MIN_FPS} frames per second`,
+    pass: r.sessionOptions === null && sustained >= ECHO_CALLS_PER_CORE_GOAL,
+    detail:
+      `${sustained} calls sustained` +
+      (best ? ` (the echo process at ${fmt(best.echoCpuPercent, 1)}% of its core: about ${fmt(best.calls / (best.echoCpuPercent / 100), 0)} calls per core at ${fmt(best.cpuPerCallPercent, 2)}% per call)` : '') +
+      (firstFailed ? `; ${firstFailed.calls} calls did not keep real time (worst call ${fmt(firstFailed.minFramesPerSecond, 1)} frames/s)` : '') +
+      '. These are PeerSession echoes at 48 kHz; the signaling server\'s default echo mode also resamples each frame to 16 kHz and back (see the resampler rows for that cost), so it sustains fewer. ' +
+      "For comparison, issue 5's figures for this machine class: libwebrtc's echo server about 60 calls per core, aiortc's about 31",
+  });
   return goals;
 }
 
