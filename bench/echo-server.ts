@@ -25,6 +25,8 @@ import * as fs from 'node:fs';
 import * as inspector from 'node:inspector';
 import * as path from 'node:path';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
+import { createMode } from '../ts/signaling/modes';
+import type { SessionContext } from '../ts/signaling/options';
 import { OpusDecoder, OpusEncoder, PeerSession, type PeerSessionOptions, type RemoteAudioTrack } from '../ts';
 import type { AnswerResult, CodecTime, EchoCallReport, EchoReport, OfferArgs } from './echo-protocol';
 import { Rpc } from './ipc';
@@ -163,12 +165,17 @@ function post<T>(session: inspector.Session, method: string, params?: object): P
 /** Other session settings for a comparison run (VOXRTC_ECHO_SESSION, JSON PeerSessionOptions); none by default. */
 const SESSION_OPTIONS = JSON.parse(process.env.VOXRTC_ECHO_SESSION || '{}') as PeerSessionOptions;
 
+/** VOXRTC_ECHO_MODE=server: each call runs the signaling server's echo mode (16 kHz voice-agent path) instead of a plain echo. */
+const SERVER_MODE = process.env.VOXRTC_ECHO_MODE === 'server' ? createMode({ mode: 'echo' }) : null;
+
 async function offer(args: unknown): Promise<AnswerResult> {
   const { sdp } = args as OfferArgs;
-  const session = new PeerSession({ loopback: true, ...SESSION_OPTIONS });
+  const session = new PeerSession({ loopback: true, ...SERVER_MODE?.session, ...SESSION_OPTIONS });
   const call: Call = { session, mark: null };
-  const answer = await session.answer({ type: 'offer', sdp }, (s) => {
-    s.addTrack(s.remoteTracks[0]); // the echo: decode → re-encode, default settings
+  const answer = await session.answer({ type: 'offer', sdp }, async (s) => {
+    // (the echo mode reads no request; its clean-up is not needed: the process ends with the bench)
+    if (SERVER_MODE) await SERVER_MODE.onSession(s, { transport: 'http' } as SessionContext);
+    else s.addTrack(s.remoteTracks[0]); // the echo: decode → re-encode, default settings
   });
   calls.push(call);
   return { sdp: answer.sdp };

@@ -21,6 +21,8 @@
  * latency of every call's RemoteAudioTrack, and, on the callers' side, how
  * many frames per second each call gets back.
  *
+ * VOXRTC_ECHO_MODE=server runs the signaling server's echo mode in each call
+ * (the 16 kHz voice-agent path) instead of a plain echo.
  * VOXRTC_ECHO_SESSION='{"opus":{"complexity":2}}' (JSON PeerSessionOptions)
  * runs the echo with other settings, for comparison; the CPU goal is then
  * not judged.
@@ -171,6 +173,8 @@ export interface EchoResults {
   profiled: boolean;
   /** VOXRTC_ECHO_SESSION: other PeerSession options for the echo (a comparison run), or null for the defaults. */
   sessionOptions: string | null;
+  /** VOXRTC_ECHO_MODE=server: the calls ran the signaling server's echo mode (16 kHz voice-agent path). */
+  serverMode: boolean;
 }
 
 // ------------------------------------------------------------- processes ----
@@ -387,6 +391,7 @@ export async function measureEcho(options: EchoOptions): Promise<EchoResults> {
     loadStream: '',
     profiled: options.profileDir !== null,
     sessionOptions: process.env.VOXRTC_ECHO_SESSION || null,
+    serverMode: process.env.VOXRTC_ECHO_MODE === 'server',
   };
   try {
     await Promise.all([echo.rpc.ready, load.rpc.ready]);
@@ -524,7 +529,9 @@ export function echoGoals(r: EchoResults): EchoGoal[] {
       `${sustained} calls sustained` +
       (best ? ` (the echo process at ${fmt(best.echoCpuPercent, 1)}% of its core: about ${fmt(best.calls / (best.echoCpuPercent / 100), 0)} calls per core at ${fmt(best.cpuPerCallPercent, 2)}% per call)` : '') +
       (firstFailed ? `; ${firstFailed.calls} calls did not keep real time (worst call ${fmt(firstFailed.minFramesPerSecond, 1)} frames/s)` : '') +
-      '. These are PeerSession echoes at 48 kHz; the signaling server\'s default echo mode also resamples each frame to 16 kHz and back (see the resampler rows for that cost), so it sustains fewer. ' +
+      (r.serverMode
+        ? ". These calls ran the signaling server's echo mode (decoded to 16 kHz mono, sent back: converted to 48 kHz and encoded). "
+        : ". These are PeerSession echoes at 48 kHz; the signaling server's echo mode (VOXRTC_ECHO_MODE=server) also resamples each frame to 16 kHz and back. ") +
       "For comparison, issue 5's figures for this machine class: libwebrtc's echo server about 60 calls per core, aiortc's about 31",
   });
   return goals;
@@ -537,7 +544,9 @@ function footnotes(r: EchoResults): Record<EchoNote, string> {
   return {
     'echo-setup':
       `Three processes: the echo process (\`bench/echo-server.ts\`, ${r.echoCpu}) runs only the callees: one \`new PeerSession({ loopback: true })\` per ` +
-      `call, ${r.sessionOptions === null ? 'default settings' : `**not the defaults: ${r.sessionOptions}** (VOXRTC_ECHO_SESSION)`}, answering with ` +
+      `call, ${r.sessionOptions === null ? 'default settings' : `**not the defaults: ${r.sessionOptions}** (VOXRTC_ECHO_SESSION)`}, ` +
+      (r.serverMode ? "**running the signaling server's echo mode** (VOXRTC_ECHO_MODE=server: the remote track decoded to 16 kHz mono and sent back, converted to 48 kHz by its sender; otherwise as described below), " : '') +
+      'answering with ' +
       '`s.addTrack(s.remoteTracks[0])`: RemoteAudioTrack (jitter buffer, Opus decode to 48 kHz mono s16, live mode: at most 2 frames queued) → ' +
       'AudioSender (paced, 1 packet read ahead, Opus encode at the defaults: mono, 32 kbit/s, complexity 5, FEC following the loss the callers ' +
       "report in RTCP: none on loopback) → werift, with RTP's SRTP in native code. The callers run in a " +

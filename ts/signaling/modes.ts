@@ -34,8 +34,6 @@ export interface ModeSetup {
 
 /** Echo mode's incoming format: what a speech-to-text engine wants. */
 export const ECHO_RECEIVE = { sampleRate: 16000, channels: 1 } as const;
-/** Echo drops incoming frames while more than this much audio waits to be sent back, so latency cannot grow. */
-const ECHO_MAX_QUEUED_SECONDS = 0.2;
 
 /**
  * Builds a mode's session handler.
@@ -66,39 +64,20 @@ export function createMode(options: ModeOptions = {}): ModeSetup {
 
 /**
  * Echo through the voice-agent path: the remote track delivers 16 kHz mono
- * frames (`receive` option), they are pushed into a 48 kHz {@link AudioSource}
- * (converted back up), and its track is sent back to the caller.
+ * frames (`receive` option), the way a speech-to-text engine takes them, and
+ * is sent straight back: the sender converts them up to 48 kHz and encodes.
+ * As a remote track sent back out it is live audio (see
+ * `AudioSenderOptions.live`): a stall or a burst is dropped, not queued, so
+ * the echo's delay stays at about one packet.
  */
 export const echoSession: SessionHandler = async (session) => {
   const [remote, ...others] = session.remoteTracks;
-  const source = new AudioSource({ sampleRate: 48000, channels: 1 });
-  session.addTrack(source.track);
-  const pump = echoPump(remote, source, session.id);
+  session.addTrack(remote);
   const discard = await discardTracks(others);
   return async () => {
-    source.close();
-    await pump;
     await discard?.stop();
   };
 };
-
-async function echoPump(remote: RemoteAudioTrack, source: AudioSource, id: string): Promise<void> {
-  let dropped = 0;
-  try {
-    for await (const frame of remote) {
-      if (source.queuedDuration > ECHO_MAX_QUEUED_SECONDS) {
-        dropped++;
-        continue;
-      }
-      void source.push(frame);
-    }
-  } catch (error) {
-    log('%s: echo stopped: %s', id, (error as Error).message);
-  } finally {
-    if (dropped > 0) log('%s: echo dropped %d frame(s) to keep latency low', id, dropped);
-    source.close();
-  }
-}
 
 /** Plays `file` (looped) to each caller: one player per session; incoming audio is consumed and discarded. */
 export function playSession(file: string): SessionHandler {
