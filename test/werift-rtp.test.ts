@@ -7,7 +7,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { RtpHeader, RtpPacket } from 'werift';
-import { newRtpHeader, speedUpWeriftRtp } from '../ts/rtc/werift-rtp';
+import { newRtpHeader, newRtpPacket, speedUpWeriftRtp } from '../ts/rtc/werift-rtp';
 
 /** A deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -18,16 +18,26 @@ function random(seed: number): () => number {
   };
 }
 
+function attemptPacket(parse: () => RtpPacket): { packet?: RtpPacket; failed: boolean } {
+  try {
+    return { packet: parse(), failed: false };
+  } catch {
+    return { failed: true };
+  }
+}
+
 function same(a: RtpHeader, b: RtpHeader): boolean {
   return Object.getPrototypeOf(a) === Object.getPrototypeOf(b) && isDeepStrictEqual(Object.keys(a), Object.keys(b)) && isDeepStrictEqual({ ...a }, { ...b });
 }
 
 const original = RtpHeader.deSerialize.bind(RtpHeader);
+const originalPacket = RtpPacket.deSerialize.bind(RtpPacket);
 const originalClone = RtpPacket.prototype.clone;
 
 test('installs after checking itself; parses 20,000 random packets exactly as werift does (or fails where it fails)', () => {
   expect(speedUpWeriftRtp()).toBe(true);
   expect(RtpHeader.deSerialize).not.toBe(original);
+  expect(RtpPacket.deSerialize).not.toBe(originalPacket);
   const next = random(42);
   let parsed = 0;
   let thrown = 0;
@@ -61,6 +71,12 @@ test('installs after checking itself; parses 20,000 random packets exactly as we
     const theirs = a.header!;
     const ours = b.header!;
     if (!same(ours, theirs)) throw new Error(`packet ${i} (${raw.toString('hex')}) parses differently`);
+    // The whole packet too: same header, same payload bytes (or both fail, e.g. on padding longer than the packet)
+    const p = attemptPacket(() => originalPacket(raw));
+    const q = attemptPacket(() => RtpPacket.deSerialize(raw));
+    if (p.failed !== q.failed || (p.packet && q.packet && (!same(p.packet.header, q.packet.header) || !p.packet.payload.equals(q.packet.payload) || Object.getPrototypeOf(p.packet) !== Object.getPrototypeOf(q.packet) || !isDeepStrictEqual(Object.keys(p.packet), Object.keys(q.packet))))) {
+      throw new Error(`packet ${i} (${raw.toString('hex')}): RtpPacket.deSerialize differs`);
+    }
     parsed++;
   }
   expect(parsed).toBeGreaterThan(5000);
@@ -86,4 +102,9 @@ test('clone and headers for sending are what werift makes', () => {
   expect(same(built, reference)).toBe(true);
   expect(built).toBeInstanceOf(RtpHeader);
   expect(new RtpPacket(built, Buffer.from([1, 2, 3])).serialize().equals(new RtpPacket(reference, Buffer.from([1, 2, 3])).serialize())).toBe(true);
+  const fast = newRtpPacket(built, Buffer.from([1, 2, 3]));
+  const slow = new RtpPacket(reference, Buffer.from([1, 2, 3]));
+  expect(fast).toBeInstanceOf(RtpPacket);
+  expect(Object.keys(fast)).toEqual(Object.keys(slow));
+  expect(fast.serialize().equals(slow.serialize())).toBe(true);
 });

@@ -5,7 +5,7 @@ import {
   RTCPeerConnection,
   RtcpRrPacket,
   RtcpSrPacket,
-  RtpPacket,
+  type RtpPacket,
   type MediaStreamTrack as WeriftTrack,
   type RTCRtpCodecParameters,
   type RTCRtpTransceiver,
@@ -19,7 +19,7 @@ import { peerConfig, resolveNetwork, type NetworkOptions, type ResolvedNetwork }
 import { RemoteAudioTrack, type RemoteAudioTrackOptions } from './remote-audio-track';
 import { checkRemoteSdp } from './sdp-check';
 import { useNativeSrtp, type DtlsTransportWithSrtp } from './native-srtp';
-import { newRtpHeader, speedUpWeriftRtp } from './werift-rtp';
+import { newRtpHeader, newRtpPacket, speedUpWeriftRtp } from './werift-rtp';
 import { SessionRegistry } from './session-registry';
 import { SessionWatchdog, type WatchedState } from './watchdog';
 import { MediaStreamTrack } from '../media/media-stream-track';
@@ -411,7 +411,7 @@ export class PeerSession extends EventEmitter {
       if (transceiver.direction === 'recvonly' || transceiver.direction === 'inactive') transceiver.setDirection('sendrecv');
       const toWerift = (packet: OutgoingRtpPacket): Promise<void> => {
         const header = newRtpHeader({ payloadType: packet.payloadType, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker });
-        return transceiver.sender.sendRtp(new RtpPacket(header, Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength)));
+        return transceiver.sender.sendRtp(newRtpPacket(header, Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength)));
       };
       let impairment: Impairment<OutgoingRtpPacket> | undefined;
       if (this.options.impairOutgoing) {

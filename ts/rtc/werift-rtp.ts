@@ -4,10 +4,11 @@
  * two bytes of every packet bit by bit through strings; a received packet is
  * parsed twice and copied once, a sent one built once, so on a busy server
  * this is a visible share of the CPU per call. {@link speedUpWeriftRtp}
- * replaces `RtpHeader.deSerialize` and `RtpPacket.prototype.clone` with
- * versions that build the same objects (same prototype, same fields in the
+ * replaces `RtpHeader.deSerialize`, `RtpPacket.deSerialize` and
+ * `RtpPacket.prototype.clone` with versions that build the same objects (same prototype, same fields in the
  * same order, same values) with plain assignments and bit operations, and
- * {@link newRtpHeader} builds headers for sending the same way.
+ * {@link newRtpHeader} and {@link newRtpPacket} build packets for sending the
+ * same way.
  *
  * The replacement checks itself before it takes over: a set of sample
  * packets (extensions of both RFC 8285 forms, CSRCs, padding) must parse to
@@ -115,9 +116,23 @@ function deSerializeHeader(raw: Buffer): RtpHeader {
   return h;
 }
 
+/** `new RtpPacket(header, payload)`, the same object, built cheaply. */
+export function newRtpPacket(header: RtpHeader, payload: Buffer): RtpPacket {
+  const packet = Object.create(RtpPacket.prototype) as RtpPacket;
+  packet.header = header;
+  packet.payload = payload;
+  return packet;
+}
+
 /** `RtpPacket.prototype.clone`: a new header with the same fields, the same payload. */
 function clonePacket(this: RtpPacket): RtpPacket {
-  return new RtpPacket(Object.assign(blankHeader(), this.header), this.payload);
+  return newRtpPacket(Object.assign(blankHeader(), this.header), this.payload);
+}
+
+/** `RtpPacket.deSerialize`: the header, and the payload between it and the padding. */
+function deSerializePacket(raw: Buffer): RtpPacket {
+  const header = deSerializeHeader(raw);
+  return newRtpPacket(header, raw.subarray(header.payloadOffset, raw.length - header.paddingSize));
 }
 
 /** Packets the replacement must parse exactly as werift does before it is used. */
@@ -171,6 +186,7 @@ export function speedUpWeriftRtp(): boolean {
     }
   }
   (RtpHeader as unknown as { deSerialize: (raw: Buffer) => RtpHeader }).deSerialize = deSerializeHeader;
+  (RtpPacket as unknown as { deSerialize: (raw: Buffer) => RtpPacket }).deSerialize = deSerializePacket;
   RtpPacket.prototype.clone = clonePacket;
   installed = true;
   log('cheaper RTP header parsing and copying installed in werift');
