@@ -30,6 +30,7 @@ import {
   type MediaStreamTrack as WeriftTrack,
 } from 'werift';
 import { OPUS, OpusEncoder, RemoteAudioTrack } from '../ts';
+import { receivedRtpPacket } from '../ts/rtc/werift-rtp';
 import type { AnswerResult, LoadCallReport, LoadConfig, LoadReport } from './echo-protocol';
 import { Rpc } from './ipc';
 
@@ -159,15 +160,7 @@ class Call {
       remote.onReceiveRtp.subscribe((rtp: RtpPacket) => {
         this.counters.rtpReceived++;
         this.gotEcho();
-        this.track.pushPacket({
-          payloadType: rtp.header.payloadType,
-          sequenceNumber: rtp.header.sequenceNumber,
-          timestamp: rtp.header.timestamp,
-          ssrc: rtp.header.ssrc,
-          marker: rtp.header.marker,
-          payload: rtp.payload,
-          arrivalMs: performance.now(),
-        });
+        this.track.pushPacket(receivedRtpPacket(rtp, performance.now()));
       });
     };
     this.transceiver.onTrack.subscribe(bind);

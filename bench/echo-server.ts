@@ -90,21 +90,10 @@ function timeMethod(proto: object, method: string, timer: CodecTimer): void {
 timeMethod(OpusDecoder.prototype, 'decode', codecTime.decode);
 timeMethod(OpusEncoder.prototype, 'encode', codecTime.encode);
 
+/** A call's counters so far, in the shape of its report (which holds their differences over the window). */
 interface Snapshot {
   rx: ReturnType<RemoteAudioTrack['stats']>;
-  tx: {
-    packetsSent: number;
-    silencePackets: number;
-    lateTicks: number;
-    clockSlips: number;
-    framesPulled: number;
-    bufferedPackets: number;
-    encodeUs: number;
-    encodedPackets: number;
-    /** The encoder's expected loss now (FEC follows the callers' RTCP reports) and the reports so far. */
-    packetLossPercent: number;
-    lossReports: number;
-  };
+  tx: Omit<EchoCallReport['tx'], 'opus'>;
 }
 
 // Event-loop delay only on request (with --echo-profile): its 10 ms timer wakes the process 100 times a second, which

@@ -286,23 +286,6 @@ export class PacketEncoder {
   /** Converts a frame and buffers it. */
   push(frame: AudioFrame): void {
     if (this.isClosed) throw closedError('AudioSender', 'sender');
-    if (
-      frame.sampleRate === this.sampleRate &&
-      frame.channels === this.channels &&
-      frame.format === 's16' &&
-      (frame.channels === 1 || frame.layout === 'interleaved')
-    ) {
-      // Already in the codec's shape (an echo, a 48 kHz mono source): no
-      // converter. What a converter still holds from earlier frames goes first.
-      if (this.converter) {
-        for (const out of this.converter.flush()) this.fifo.push(out.data as Int16Array);
-        this.converter.close();
-        this.converter = undefined;
-      }
-      this.inputRate = 0; // (a converter made later starts its own stream)
-      this.fifo.push((frame.data as Int16Array).slice()); // (a copy: the track may reuse its buffer)
-      return;
-    }
     const converter = (this.converter ??= new AudioResampler({
       rate: this.sampleRate,
       channels: this.channels,

@@ -193,8 +193,6 @@ export class AudioSender extends EventEmitter {
   private silentRun = 0;
   private readonly live: boolean;
   private backlogTicks = 0; // consecutive ticks that left a packet waiting (live tracks)
-  private lossReports = 0;
-  private lastReportedLoss = 0;
   private counters = {
     framesPulled: 0,
     packetsSent: 0,
@@ -207,6 +205,8 @@ export class AudioSender extends EventEmitter {
     clockSlips: 0,
     sendErrors: 0,
     catchUpDrops: 0,
+    lossReports: 0,
+    lastReportedLoss: 0,
   };
 
   /** @throws TypeError or RangeError naming the option that is wrong; MediaStreamError when the track has ended or another reader owns it. */
@@ -266,8 +266,8 @@ export class AudioSender extends EventEmitter {
     if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
       throw invalidType('AudioSender.reportLoss', 'fraction', 'a number from 0 to 1', fraction);
     }
-    this.lossReports++;
-    this.lastReportedLoss = fraction;
+    this.counters.lossReports++;
+    this.counters.lastReportedLoss = fraction;
     if (this.currentState === 'stopped') return this.encoder.opus?.packetLossPercent ?? 0;
     return this.encoder.reportLoss(fraction);
   }
@@ -328,8 +328,6 @@ export class AudioSender extends EventEmitter {
       bufferedPackets: this.currentState === 'stopped' ? 0 : this.encoder.readyPackets,
       meanEncodeMicros: this.encoder.meanEncodeMicros,
       packetLossPercent: this.encoder.opus?.packetLossPercent ?? 0,
-      lossReports: this.lossReports,
-      lastReportedLoss: this.lastReportedLoss,
     };
   }
 

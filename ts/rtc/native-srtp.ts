@@ -76,7 +76,7 @@ export function useNativeSrtp(transport: DtlsTransportWithSrtp): NativeSrtpCiphe
     // (a profile or key layout this does not know: werift's transform stays)
     log('native SRTP not used: %s', error instanceof Error ? error.message : String(error));
   }
-  return made.filter((c): c is NativeSrtpCipher => c !== undefined);
+  return made;
 }
 
 type CipherClass = NonNullable<ReturnType<typeof native>['SrtpCipher']>;

@@ -19,7 +19,7 @@ import { peerConfig, resolveNetwork, type NetworkOptions, type ResolvedNetwork }
 import { RemoteAudioTrack, type RemoteAudioTrackOptions } from './remote-audio-track';
 import { checkRemoteSdp } from './sdp-check';
 import { useNativeSrtp, type DtlsTransportWithSrtp } from './native-srtp';
-import { newRtpHeader, newRtpPacket, speedUpWeriftRtp } from './werift-rtp';
+import { newRtpHeader, newRtpPacket, receivedRtpPacket, speedUpWeriftRtp } from './werift-rtp';
 import { SessionRegistry } from './session-registry';
 import { SessionWatchdog, type WatchedState } from './watchdog';
 import { MediaStreamTrack } from '../media/media-stream-track';
@@ -367,26 +367,18 @@ export class PeerSession extends EventEmitter {
       maxQueueFrames: this.options.maxQueueFrames,
     });
     this.remoteTracks.push(track);
-    type Incoming = Omit<ReceivedRtpPacket, 'arrivalMs'>;
-    const deliver = (packet: Incoming): void => track.pushPacket({ ...packet, arrivalMs: performance.now() });
-    let impairment: Impairment<Incoming> | undefined;
+    let impairment: Impairment<ReceivedRtpPacket> | undefined;
     if (this.options.impairIncoming) {
-      impairment = new Impairment<Incoming>(this.options.impairIncoming, deliver);
+      // (a delayed packet arrives when the impairment lets it through)
+      impairment = new Impairment<ReceivedRtpPacket>(this.options.impairIncoming, (packet) => track.pushPacket({ ...packet, arrivalMs: performance.now() }));
       this.impairments.push(impairment);
     }
     const bind = (remote: WeriftTrack): void => {
       const sub = remote.onReceiveRtp.subscribe((rtp: RtpPacket) => {
         this.watchdog.onMedia();
-        const packet: Incoming = {
-          payloadType: rtp.header.payloadType,
-          sequenceNumber: rtp.header.sequenceNumber,
-          timestamp: rtp.header.timestamp,
-          ssrc: rtp.header.ssrc,
-          marker: rtp.header.marker,
-          payload: rtp.payload,
-        };
+        const packet = receivedRtpPacket(rtp, performance.now());
         if (impairment) impairment.push(packet);
-        else deliver(packet);
+        else track.pushPacket(packet);
       });
       this.unsubscribers.push(() => sub.unSubscribe());
     };

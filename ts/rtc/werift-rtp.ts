@@ -18,6 +18,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import createDebug from 'debug';
 import { RtpHeader, RtpPacket } from 'werift';
+import type { ReceivedRtpPacket } from './rtp-packet';
 
 const log = createDebug('voxrtc:rtc:werift');
 
@@ -50,6 +51,12 @@ function blankHeader(): RtpHeader {
 /** `new RtpHeader(fields)`, the same object, built cheaply. */
 export function newRtpHeader(fields: HeaderFields): RtpHeader {
   return Object.assign(blankHeader(), fields);
+}
+
+/** A packet werift received, as a `RemoteAudioTrack` takes it (the payload is not copied). */
+export function receivedRtpPacket(rtp: RtpPacket, arrivalMs: number): ReceivedRtpPacket {
+  const h = rtp.header;
+  return { payloadType: h.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker, payload: rtp.payload, arrivalMs };
 }
 
 /** werift's `RtpHeader.deSerialize`, step for step, without its per-bit string parsing. */
@@ -163,7 +170,7 @@ function samplePackets(): Buffer[] {
   return [...packets, other, zeros];
 }
 
-let installed = false;
+let installed: boolean | undefined; // undefined until the first call has checked werift
 
 /**
  * Installs the cheaper header parsing and copying into werift (once per
@@ -171,7 +178,7 @@ let installed = false;
  * Returns whether the replacement is in use.
  */
 export function speedUpWeriftRtp(): boolean {
-  if (installed) return true;
+  if (installed !== undefined) return installed;
   const originalDeSerialize = RtpHeader.deSerialize.bind(RtpHeader);
   for (const raw of samplePackets()) {
     const theirs = originalDeSerialize(raw);
@@ -182,6 +189,7 @@ export function speedUpWeriftRtp(): boolean {
       isDeepStrictEqual({ ...ours }, { ...theirs });
     if (!same) {
       log("werift's RTP header parsing differs from the expected one: keeping werift's");
+      installed = false;
       return false;
     }
   }
