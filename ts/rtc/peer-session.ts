@@ -127,7 +127,7 @@ export class PeerSession extends EventEmitter {
   private readonly unsubscribers: Array<() => void> = [];
   private readonly impairments: Array<{ stop(): void }> = [];
   private readonly nativeSrtpTransports = new WeakSet<object>();
-  private nativeSrtpCount = 0;
+  private nativeSrtp = false; // RTP protected in native code on a transport
   private phase: Phase = 'idle';
   private state: WatchedState = 'new';
   private closing: Promise<void> | undefined;
@@ -292,14 +292,15 @@ export class PeerSession extends EventEmitter {
 
   /** Counters of the session and each of its tracks. */
   stats(): SessionStats {
+    const remoteTracks = this.remoteTracks.map((t) => ({ id: t.id, reads: t.reads, ...t.stats() }));
     return {
       id: this.id,
       connectionState: this.state,
       ageMs: Date.now() - this.createdAt,
-      remoteTracks: this.remoteTracks.map((t) => ({ id: t.id, reads: t.reads, ...t.stats() })),
+      remoteTracks,
       senders: this.senders.map((s) => s.stats()),
-      unreadRemoteTracks: this.remoteTracks.filter((t) => t.reads === 0 && t.stats().framesQueued > 0).map((t) => t.id),
-      nativeSrtp: this.nativeSrtpCount > 0,
+      unreadRemoteTracks: remoteTracks.filter((t) => t.reads === 0 && t.framesQueued > 0).map((t) => t.id),
+      nativeSrtp: this.nativeSrtp,
     };
   }
 
@@ -353,7 +354,7 @@ export class PeerSession extends EventEmitter {
       if (transport.state !== 'connected' || this.nativeSrtpTransports.has(transport)) continue;
       this.nativeSrtpTransports.add(transport);
       const ciphers = useNativeSrtp(transport as unknown as DtlsTransportWithSrtp);
-      if (ciphers.length === 2) this.nativeSrtpCount++;
+      if (ciphers.length === 2) this.nativeSrtp = true;
       log('%s: SRTP for RTP %s', this.id, ciphers.length === 2 ? 'in native code' : "by werift's transform");
     }
   }
