@@ -161,6 +161,17 @@ async function runFor(sender: AudioSender, ms: number): Promise<void> {
   sender.stop();
 }
 
+/** How many packets each Opus mode coded (RFC 6716 §3.1: TOC configurations 0–11 SILK, 12–15 hybrid, 16–31 CELT). */
+function modes(packets: readonly Sent[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const p of packets) {
+    const config = p.payload[0] >> 3;
+    const mode = config < 12 ? 'silk' : config < 16 ? 'hybrid' : 'celt';
+    counts[mode] = (counts[mode] ?? 0) + 1;
+  }
+  return counts;
+}
+
 function newSender(options: Partial<AudioSenderOptions> & { sink: CollectingSink }): AudioSender {
   const sender = new AudioSender({ codec: OPUS, ...options });
   sender.on('error', (error: Error) => {
@@ -178,7 +189,7 @@ describe('AudioSender: Opus from a paced track', () => {
     const sink = new CollectingSink();
     const track = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.5 } });
     const sender = newSender({ sink, track });
-    expect(sender.opusSettings).toEqual({ channels: 1, bitrate: 32000, complexity: 5, fec: true, packetLossPercent: 0, adaptiveLoss: true, dtx: false });
+    expect(sender.opusSettings).toEqual({ application: 'audio', channels: 1, bitrate: 32000, complexity: 5, fec: true, packetLossPercent: 0, adaptiveLoss: true, dtx: false });
     await runFor(sender, 3000);
     track.stop();
     const packets = sink.packets;
@@ -659,8 +670,9 @@ describe('AudioSender: codecs and formats', () => {
   test('the receiver’s fmtp parameters steer the Opus settings; explicit options win', () => {
     const sink = new CollectingSink();
     const codec: AudioCodec = { ...OPUS, parameters: { useinbandfec: '0', stereo: '1', usedtx: '1', maxaveragebitrate: '20000' } };
-    expect(new AudioSender({ codec, sink }).opusSettings).toEqual({ channels: 2, bitrate: 20000, complexity: 5, fec: false, packetLossPercent: 0, adaptiveLoss: true, dtx: true });
-    expect(new AudioSender({ codec, sink, opus: { fec: true, dtx: false, bitrate: 'auto', complexity: 9, packetLossPercent: 5 } }).opusSettings).toEqual({
+    expect(new AudioSender({ codec, sink }).opusSettings).toEqual({ application: 'audio', channels: 2, bitrate: 20000, complexity: 5, fec: false, packetLossPercent: 0, adaptiveLoss: true, dtx: true });
+    expect(new AudioSender({ codec, sink, opus: { application: 'voip', fec: true, dtx: false, bitrate: 'auto', complexity: 9, packetLossPercent: 5 } }).opusSettings).toEqual({
+      application: 'voip',
       channels: 2,
       bitrate: 20000, // still capped
       complexity: 9,
@@ -671,7 +683,7 @@ describe('AudioSender: codecs and formats', () => {
     });
   });
 
-  test("packetLossPercent 'auto' (default): no FEC data on a clean network; reported loss turns FEC on at once, clean reports turn it off gradually", async () => {
+  test("packetLossPercent 'auto' (default): no FEC data on a clean network; reported loss turns FEC on at once, clean reports turn it off gradually; CELT without FEC, SILK/hybrid with it", async () => {
     const sink = new CollectingSink();
     const track = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.5 } }); // (a signal SILK codes FEC data for in every packet)
     const sender = newSender({ sink, track });
@@ -681,6 +693,7 @@ describe('AudioSender: codecs and formats', () => {
     const clean = sink.packets.splice(0);
     expect(clean.length).toBeGreaterThan(15);
     expect(withFec(clean)).toBe(0);
+    expect(modes(clean)).toEqual({ celt: clean.length }); // application 'audio' on a clean network
     expect(sender.opusSettings?.packetLossPercent).toBe(0);
 
     expect(sender.reportLoss(0.12)).toBe(10); // 12% reported: the 10% step at once
@@ -690,6 +703,7 @@ describe('AudioSender: codecs and formats', () => {
     const lossy = sink.packets.splice(0);
     expect(lossy.length).toBeGreaterThan(15);
     expect(withFec(lossy)).toBeGreaterThanOrEqual(lossy.length - 1);
+    expect(modes(lossy).celt ?? 0).toBeLessThanOrEqual(1); // FEC lives in SILK: told 'voice', libopus codes hybrid
     expect(sender.opusSettings?.packetLossPercent).toBe(10);
     expect(sender.reportLoss(0.02)).toBe(5); // smoothed 9.5%: the 5% step
 
@@ -704,8 +718,24 @@ describe('AudioSender: codecs and formats', () => {
     const cleanAgain = sink.packets.splice(0);
     expect(cleanAgain.length).toBeGreaterThan(10);
     expect(withFec(cleanAgain)).toBe(0);
+    expect(modes(cleanAgain)).toEqual({ celt: cleanAgain.length });
     sender.stop();
     track.stop();
+  });
+
+  test("application 'voip' codes with SILK/hybrid on a clean network too; a bad application is refused", async () => {
+    const sink = new CollectingSink();
+    const track = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.5 } });
+    const sender = newSender({ sink, track, opus: { application: 'voip' } });
+    sender.start();
+    await sleep(500);
+    sender.stop();
+    track.stop();
+    expect(sink.packets.length).toBeGreaterThan(15);
+    expect(modes(sink.packets)).toEqual({ hybrid: sink.packets.length });
+    expect(() => new AudioSender({ codec: OPUS, sink, opus: { application: 'music' as 'audio' } })).toThrow(
+      'AudioSender: options.opus.application must be one of \'audio\' or \'voip\'; got "music"',
+    );
   });
 
   test('an explicit packetLossPercent stays as given whatever the receiver reports; reportLoss checks its argument', () => {

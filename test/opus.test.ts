@@ -504,6 +504,33 @@ describe('Opus settings changed after creation take effect', () => {
     expect(on.slice(15).filter((n) => n === 1).length).toBeGreaterThan(20);
     expect(off.slice(5).filter((n) => n === 1)).toHaveLength(0);
   });
+
+  test("signal: at 32 kbit/s mono and complexity 5, application 'audio' codes speech with CELT ('auto') or hybrid ('voice', option or setSignal); 'voip' codes hybrid; a bad signal is refused", () => {
+    const input = speech(48000).subarray(0, 48000 * 2);
+    const modes = (packets: readonly Uint8Array[]): Record<string, number> => {
+      const counts: Record<string, number> = {};
+      for (const p of packets) {
+        const config = p[0] >> 3; // RFC 6716 §3.1
+        const mode = config < 12 ? 'silk' : config < 16 ? 'hybrid' : 'celt';
+        counts[mode] = (counts[mode] ?? 0) + 1;
+      }
+      return counts;
+    };
+    const run = (options: ConstructorParameters<typeof OpusEncoder>[0]): Record<string, number> => modes(encodeAll(new OpusEncoder({ bitrate: 32000, complexity: 5, ...options }), input, FRAME));
+    expect(run({ application: 'audio' })).toEqual({ celt: 100 });
+    expect(run({ application: 'audio', signal: 'voice' })).toEqual({ hybrid: 100 });
+    expect(run({ application: 'voip' })).toEqual({ hybrid: 100 });
+    // (from complexity 7 libopus analyses the signal and finds the speech itself)
+    expect(run({ application: 'audio', complexity: 9 })).toEqual({ hybrid: 100 });
+    const switched = new OpusEncoder({ application: 'audio', bitrate: 32000, complexity: 5 });
+    const before = encodeAll(switched, input.subarray(0, 48000), FRAME);
+    switched.setSignal('voice');
+    const after = encodeAll(switched, input.subarray(48000), FRAME);
+    expect(modes(before)).toEqual({ celt: 50 });
+    expect(modes(after.slice(2)).hybrid).toBe(48); // (libopus may keep CELT for a transition frame)
+    expect(() => new OpusEncoder({ signal: 'speech' as 'voice' })).toThrow(`OpusEncoder: options.signal must be one of 'auto', 'voice' or 'music'; got "speech"`);
+    expect(() => switched.setSignal(3001 as unknown as 'voice')).toThrow(`OpusEncoder.setSignal: signal must be one of 'auto', 'voice' or 'music'; got 3001`);
+  });
 });
 
 describe('Opus allocation-free forms and packet inspection', () => {

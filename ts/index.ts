@@ -8,7 +8,7 @@
 import { getNativeInfo, type NativeInfo } from './core/native';
 
 export { OpusEncoder } from './core/opus-encoder';
-export type { OpusEncoderOptions, OpusApplication, OpusSampleRate } from './core/opus-encoder';
+export type { OpusEncoderOptions, OpusApplication, OpusSampleRate, OpusSignal } from './core/opus-encoder';
 export { OpusDecoder } from './core/opus-decoder';
 export type { OpusDecoderOptions, SampleFormat } from './core/opus-decoder';
 export { Resampler } from './core/resampler';

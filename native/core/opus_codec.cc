@@ -34,6 +34,7 @@ int OpusEncoderCore::SetPacketLossPercent(int v) {
   return opus_encoder_ctl(enc_, OPUS_SET_PACKET_LOSS_PERC(v));
 }
 int OpusEncoderCore::SetDtx(bool v) { return opus_encoder_ctl(enc_, OPUS_SET_DTX(v ? 1 : 0)); }
+int OpusEncoderCore::SetSignal(int v) { return opus_encoder_ctl(enc_, OPUS_SET_SIGNAL(v)); }
 int OpusEncoderCore::GetBitrate(int* v) {
   opus_int32 value = 0;
   int rc = opus_encoder_ctl(enc_, OPUS_GET_BITRATE(&value));

@@ -43,6 +43,7 @@ class OpusEncoderCore {
   int SetInbandFec(bool enabled);
   int SetPacketLossPercent(int percent);
   int SetDtx(bool enabled);
+  int SetSignal(int signal);  // OPUS_AUTO, OPUS_SIGNAL_VOICE or OPUS_SIGNAL_MUSIC
   int GetBitrate(int* value);
   int GetLookahead(int* value);
   int ResetState();

@@ -21,6 +21,7 @@ Napi::Function OpusEncoderWrap::Define(Napi::Env env) {
                          InstanceMethod<&OpusEncoderWrap::SetPacketLossPercent>(
                              "setPacketLossPercent"),
                          InstanceMethod<&OpusEncoderWrap::SetDtx>("setDtx"),
+                         InstanceMethod<&OpusEncoderWrap::SetSignal>("setSignal"),
                          InstanceMethod<&OpusEncoderWrap::GetBitrate>("getBitrate"),
                          InstanceMethod<&OpusEncoderWrap::GetLookahead>("getLookahead"),
                          InstanceMethod<&OpusEncoderWrap::Reset>("reset"),
@@ -176,6 +177,17 @@ Napi::Value OpusEncoderWrap::SetDtx(const Napi::CallbackInfo& info) {
   OpusEncoderCore& core = Core(info.Env(), where);
   const bool value = GetBool(info, 0, where, "dtx");
   return CheckCtl(info.Env(), where, core.SetDtx(value));
+}
+
+Napi::Value OpusEncoderWrap::SetSignal(const Napi::CallbackInfo& info) {
+  const char* where = "OpusEncoder.setSignal";
+  OpusEncoderCore& core = Core(info.Env(), where);
+  const int value = GetInt(info, 0, -1000, 3002, where, "signal");
+  if (value != OPUS_AUTO && value != OPUS_SIGNAL_VOICE && value != OPUS_SIGNAL_MUSIC) {
+    ThrowRange(info.Env(), std::string(where) + ": signal must be -1000 (auto), 3001 (voice) or " +
+                               "3002 (music); got " + std::to_string(value));
+  }
+  return CheckCtl(info.Env(), where, core.SetSignal(value));
 }
 
 Napi::Value OpusEncoderWrap::GetBitrate(const Napi::CallbackInfo& info) {

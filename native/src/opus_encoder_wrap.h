@@ -28,6 +28,7 @@ class OpusEncoderWrap : public Napi::ObjectWrap<OpusEncoderWrap> {
   Napi::Value SetInbandFec(const Napi::CallbackInfo& info);
   Napi::Value SetPacketLossPercent(const Napi::CallbackInfo& info);
   Napi::Value SetDtx(const Napi::CallbackInfo& info);
+  Napi::Value SetSignal(const Napi::CallbackInfo& info);
   Napi::Value GetBitrate(const Napi::CallbackInfo& info);
   Napi::Value GetLookahead(const Napi::CallbackInfo& info);
   Napi::Value Reset(const Napi::CallbackInfo& info);

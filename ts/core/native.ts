@@ -23,6 +23,7 @@ export interface NativeOpusEncoder {
   setInbandFec(enabled: boolean): void;
   setPacketLossPercent(percent: number): void;
   setDtx(enabled: boolean): void;
+  setSignal(signal: number): void;
   getBitrate(): number;
   getLookahead(): number;
   reset(): void;
