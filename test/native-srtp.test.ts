@@ -51,7 +51,7 @@ describe.each(PROFILES)('SrtpCipher, $name', ({ profile, salt, tag }) => {
     const keys = { k: randomBytes(16), s: randomBytes(salt) };
     const plain = new SrtpSession({ keys: { localMasterKey: keys.k, localMasterSalt: keys.s, remoteMasterKey: keys.k, remoteMasterSalt: keys.s }, profile } as never);
     const fast = new SrtpSession({ keys: { localMasterKey: keys.k, localMasterSalt: keys.s, remoteMasterKey: keys.k, remoteMasterSalt: keys.s }, profile } as never);
-    expect(useNativeSrtp({ srtp: fast } as unknown as DtlsTransportWithSrtp)).toHaveLength(2);
+    expect(useNativeSrtp({ srtp: fast } as unknown as DtlsTransportWithSrtp)).not.toBeNull();
     SEQUENCES.forEach((seq, i) => {
       const payload = randomBytes(20 + i * 7);
       const expected = plain.encrypt(payload, header(seq, i % 2 === 1));
@@ -64,7 +64,7 @@ describe.each(PROFILES)('SrtpCipher, $name', ({ profile, salt, tag }) => {
 
   test('decrypts what werift encrypts and the other way round; tampered packets are refused', () => {
     const { a, b } = sessions(profile, salt);
-    expect(useNativeSrtp({ srtp: b } as unknown as DtlsTransportWithSrtp)).toHaveLength(2);
+    expect(useNativeSrtp({ srtp: b } as unknown as DtlsTransportWithSrtp)).not.toBeNull();
     // werift → native
     for (const seq of SEQUENCES) {
       const payload = randomBytes(60);

@@ -57,26 +57,31 @@ export interface DtlsTransportWithSrtp {
 
 const patched = new WeakSet<WeriftCipher>();
 
+/** The native ciphers of one transport: `protect` with the local keys, `unprotect` with the remote ones. */
+export interface NativeSrtpCiphers {
+  protect: NativeSrtpCipher;
+  unprotect: NativeSrtpCipher;
+}
+
 /**
  * Makes the transport's SRTP contexts use native code for RTP packets.
- * Returns the native ciphers made (to be closed with the session), or an
- * empty list when the transport has no SRTP session yet, uses a profile
- * this does not know, or the addon has no SrtpCipher (then werift's
- * transform stays; everything works, only slower).
+ * Returns the native ciphers made, or null when the transport has no SRTP
+ * session yet, uses a profile this does not know, or the addon has no
+ * SrtpCipher (then werift's transform stays; everything works, only slower).
  */
-export function useNativeSrtp(transport: DtlsTransportWithSrtp): NativeSrtpCipher[] {
+export function useNativeSrtp(transport: DtlsTransportWithSrtp): NativeSrtpCiphers | null {
   const Cipher = native().SrtpCipher;
   const session = transport.srtp;
-  if (!Cipher || !session?.localContext || !session.remoteContext) return [];
-  const made: NativeSrtpCipher[] = [];
+  if (!Cipher || !session?.localContext || !session.remoteContext) return null;
   try {
-    made.push(patchEncrypt(session.localContext, Cipher));
-    made.push(patchDecrypt(session.remoteContext, Cipher));
+    const protect = patchEncrypt(session.localContext, Cipher);
+    const unprotect = patchDecrypt(session.remoteContext, Cipher);
+    return { protect, unprotect };
   } catch (error) {
     // (a profile or key layout this does not know: werift's transform stays)
     log('native SRTP not used: %s', error instanceof Error ? error.message : String(error));
+    return null;
   }
-  return made;
 }
 
 type CipherClass = NonNullable<ReturnType<typeof native>['SrtpCipher']>;

@@ -19,6 +19,7 @@ import { peerConfig, resolveNetwork, type NetworkOptions, type ResolvedNetwork }
 import { RemoteAudioTrack, type RemoteAudioTrackOptions } from './remote-audio-track';
 import { checkRemoteSdp } from './sdp-check';
 import { useNativeSrtp, type DtlsTransportWithSrtp } from './native-srtp';
+import { DirectRtp, type DirectRtpStats, type WeriftDtlsTransport, type WeriftReceiver, type WeriftSender } from './direct-rtp';
 import { newRtpHeader, newRtpPacket, receivedRtpPacket, speedUpWeriftRtp } from './werift-rtp';
 import { SessionRegistry } from './session-registry';
 import { SessionWatchdog, type WatchedState } from './watchdog';
@@ -64,6 +65,13 @@ export interface PeerSessionOptions extends NetworkOptions {
    * werift's transform (for comparison).
    */
   nativeSrtp?: boolean;
+  /**
+   * Once SRTP runs in native code, audio RTP goes straight between the UDP
+   * socket and voxrtc (see {@link DirectRtp}) instead of through werift's
+   * layers; werift keeps ICE, DTLS, RTCP and the statistics. Default true;
+   * false sends every packet through werift (for comparison).
+   */
+  directRtp?: boolean;
 }
 
 /** Counters of a session, for logs, dashboards and tests. */
@@ -81,6 +89,8 @@ export interface SessionStats {
   unreadRemoteTracks: string[];
   /** True once RTP packets are protected and checked in native code (see {@link PeerSessionOptions.nativeSrtp}). */
   nativeSrtp: boolean;
+  /** RTP packets on the direct path (see {@link PeerSessionOptions.directRtp}); null when it is not in use. */
+  directRtp: DirectRtpStats | null;
 }
 
 type Phase = 'idle' | 'negotiating' | 'answered' | 'closed';
@@ -128,6 +138,7 @@ export class PeerSession extends EventEmitter {
   private readonly impairments: Array<{ stop(): void }> = [];
   private readonly nativeSrtpTransports = new WeakSet<object>();
   private nativeSrtp = false; // RTP protected in native code on a transport
+  private readonly directPaths = new Map<object, DirectRtp>(); // by werift DTLS transport
   private phase: Phase = 'idle';
   private state: WatchedState = 'new';
   private closing: Promise<void> | undefined;
@@ -143,8 +154,10 @@ export class PeerSession extends EventEmitter {
     const o = checkOptions(where, options, [
       'iceServers', 'loopback', 'ipv6', 'portRange', 'codecs', 'receive', 'maxQueueFrames', 'opus',
       'connectTimeoutMs', 'disconnectGraceMs', 'mediaTimeoutMs', 'registry', 'impairIncoming', 'impairOutgoing', 'nativeSrtp',
+      'directRtp',
     ]);
     if (o.nativeSrtp !== undefined) checkBoolean(where, 'options.nativeSrtp', o.nativeSrtp);
+    if (o.directRtp !== undefined) checkBoolean(where, 'options.directRtp', o.directRtp);
     this.network = resolveNetwork(where, { iceServers: options.iceServers, loopback: options.loopback, ipv6: options.ipv6, portRange: options.portRange, codecs: options.codecs });
     this.options = {
       ...options,
@@ -301,6 +314,7 @@ export class PeerSession extends EventEmitter {
       senders: this.senders.map((s) => s.stats()),
       unreadRemoteTracks: remoteTracks.filter((t) => t.reads === 0 && t.framesQueued > 0).map((t) => t.id),
       nativeSrtp: this.nativeSrtp,
+      directRtp: directStats([...this.directPaths.values()]),
     };
   }
 
@@ -320,6 +334,7 @@ export class PeerSession extends EventEmitter {
     this.markClosed();
     this.watchdog.stop();
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    for (const direct of this.directPaths.values()) direct.close();
     for (const impairment of this.impairments) impairment.stop();
     for (const sender of this.senders) sender.stop();
     for (const track of this.remoteTracks) track.stop();
@@ -354,8 +369,10 @@ export class PeerSession extends EventEmitter {
       if (transport.state !== 'connected' || this.nativeSrtpTransports.has(transport)) continue;
       this.nativeSrtpTransports.add(transport);
       const ciphers = useNativeSrtp(transport as unknown as DtlsTransportWithSrtp);
-      if (ciphers.length === 2) this.nativeSrtp = true;
-      log('%s: SRTP for RTP %s', this.id, ciphers.length === 2 ? 'in native code' : "by werift's transform");
+      if (ciphers) this.nativeSrtp = true;
+      log('%s: SRTP for RTP %s', this.id, ciphers ? 'in native code' : "by werift's transform");
+      const direct = ciphers && this.options.directRtp !== false ? DirectRtp.attach(transport as unknown as WeriftDtlsTransport, ciphers) : null;
+      if (direct) this.directPaths.set(transport, direct);
     }
   }
 
@@ -374,12 +391,16 @@ export class PeerSession extends EventEmitter {
       impairment = new Impairment<ReceivedRtpPacket>(this.options.impairIncoming, (packet) => track.pushPacket({ ...packet, arrivalMs: performance.now() }));
       this.impairments.push(impairment);
     }
+    const deliver = (packet: ReceivedRtpPacket): void => {
+      this.watchdog.onMedia();
+      if (impairment) impairment.push(packet);
+      else track.pushPacket(packet);
+    };
     const bind = (remote: WeriftTrack): void => {
       const sub = remote.onReceiveRtp.subscribe((rtp: RtpPacket) => {
-        this.watchdog.onMedia();
-        const packet = receivedRtpPacket(rtp, performance.now());
-        if (impairment) impairment.push(packet);
-        else track.pushPacket(packet);
+        deliver(receivedRtpPacket(rtp, performance.now()));
+        // (the stream's next packets come straight from the socket, once there is a direct path)
+        this.directPaths.get(transceiver.receiver.dtlsTransport)?.receive(rtp.header.ssrc, transceiver.receiver as unknown as WeriftReceiver, deliver);
       });
       this.unsubscribers.push(() => sub.unSubscribe());
     };
@@ -406,9 +427,12 @@ export class PeerSession extends EventEmitter {
         const header = newRtpHeader({ payloadType: packet.payloadType, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker });
         return transceiver.sender.sendRtp(newRtpPacket(header, Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength)));
       };
+      const weriftSender = transceiver.sender as unknown as WeriftSender;
+      const toNetwork = (packet: OutgoingRtpPacket): Promise<void> | undefined =>
+        this.directPaths.get(transceiver.sender.dtlsTransport)?.send(weriftSender, packet) ? undefined : toWerift(packet);
       let impairment: Impairment<OutgoingRtpPacket> | undefined;
       if (this.options.impairOutgoing) {
-        impairment = new Impairment<OutgoingRtpPacket>(this.options.impairOutgoing, (packet) => void toWerift(packet).catch(() => undefined));
+        impairment = new Impairment<OutgoingRtpPacket>(this.options.impairOutgoing, (packet) => void toNetwork(packet)?.catch(() => undefined));
         this.impairments.push(impairment);
       }
       const sender = new AudioSender({
@@ -418,7 +442,7 @@ export class PeerSession extends EventEmitter {
         opus: this.options.opus,
         sink: {
           // The promise goes back to the sender, which reports a failed send instead of leaving it unhandled.
-          send: impairment ? (packet) => impairment.push(packet) : toWerift,
+          send: impairment ? (packet) => impairment.push(packet) : toNetwork,
         },
       });
       // The peer's RTCP reports on our stream drive FEC (packetLossPercent 'auto').
@@ -532,4 +556,16 @@ function toAudioCodec(parameters: RTCRtpCodecParameters | undefined): AudioCodec
     if (key?.trim()) fmtp[key.trim()] = (value ?? '').trim();
   }
   return { name, payloadType: parameters.payloadType, clockRate: parameters.clockRate, channels: parameters.channels ?? 1, parameters: fmtp };
+}
+
+/** The direct paths' counters added up (null when there is none). */
+function directStats(paths: readonly DirectRtp[]): DirectRtpStats | null {
+  if (paths.length === 0) return null;
+  const total: DirectRtpStats = { packetsIn: 0, packetsOut: 0, dropped: 0 };
+  for (const { stats } of paths) {
+    total.packetsIn += stats.packetsIn;
+    total.packetsOut += stats.packetsOut;
+    total.dropped += stats.dropped;
+  }
+  return total;
 }

@@ -1,0 +1,365 @@
+/**
+ * Audio RTP straight between a session's UDP socket and voxrtc, once DTLS
+ * is connected and SRTP runs in native code. werift hands every packet
+ * through five layers each way (socket, STUN check, ICE, DTLS/SRTP
+ * demultiplexing, RTP router and receiver; sender, DTLS, ICE, socket), with
+ * objects, promises and a wall-clock string parse per packet. A packet on
+ * the direct path is read or written once: its header in place, SRTP in one
+ * native call, then the remote track or the socket.
+ *
+ * werift keeps everything else and the state both paths share: ICE (the
+ * socket, the nominated pair, consent), DTLS, RTCP, the SRTP rollover
+ * counters (its own state objects are updated), the receiver statistics its
+ * RTCP receiver reports are made from, the sender counters of its sender
+ * reports, and the byte and packet counts of its stats. A packet the direct
+ * path does not handle goes werift's way, exactly as before: STUN, DTLS,
+ * RTCP, a stream not yet seen (werift routes its first packets; the session
+ * then registers it), a source other than the nominated pair, RED or RTX,
+ * streams with transport-wide congestion control feedback, RTP stream ids.
+ * @packageDocumentation
+ */
+import * as dgram from 'node:dgram';
+import createDebug from 'debug';
+import type { NativeSrtpCipher } from '../core/native';
+import type { ReceivedRtpPacket } from './rtp-packet';
+import type { OutgoingRtpPacket } from './rtp-packetizer';
+
+const log = createDebug('voxrtc:rtc:direct');
+
+/** What is used of werift's per-SSRC SRTP state (RFC 3711 §3.3.1). */
+interface SsrcState {
+  rolloverCounter: number;
+  lastSequenceNumber: number;
+}
+
+/** What is used of werift's SrtpContext. */
+export interface WeriftSrtpContext {
+  profile: number;
+  srtpSSRCStates: Record<number, SsrcState | undefined>;
+  getSrtpSsrcState(ssrc: number): SsrcState;
+  updateRolloverCount(sequenceNumber: number, state: SsrcState): void;
+}
+
+/** What is used of werift's candidate pair. */
+interface WeriftPair {
+  protocol: { transport: { socket?: unknown } };
+  remoteAddr: readonly [string, number];
+  packetsSent: number;
+  bytesSent: number;
+  packetsReceived: number;
+  bytesReceived: number;
+}
+
+/** What is used of werift's RTCDtlsTransport. */
+export interface WeriftDtlsTransport {
+  state: string;
+  srtp?: { localContext?: WeriftSrtpContext; remoteContext?: WeriftSrtpContext };
+  transportSequenceNumber: number;
+  bytesSent: number;
+  packetsSent: number;
+  bytesReceived: number;
+  packetsReceived: number;
+  iceTransport: { connection: { nominated?: WeriftPair; canSendApplicationData(): boolean } };
+}
+
+/** What is used of werift's receiver statistics for one stream (its receiver reports). */
+interface WeriftStreamStatistics {
+  add(packet: { header: { sequenceNumber: number; timestamp: number; serializeSize: number }; payload: { length: number } }): void;
+}
+
+/** What is used of werift's RTCRtpReceiver. */
+export interface WeriftReceiver {
+  codecs: Record<number, { name: string } | undefined>;
+  remoteStreams: Record<number, WeriftStreamStatistics | undefined>;
+  stopped?: boolean;
+  /** True when transport-wide congestion control feedback was negotiated (werift then answers every packet). */
+  readonly twccEnabled?: boolean;
+}
+
+/** What is used of werift's RTCRtpSender. */
+export interface WeriftSender {
+  ssrc: number;
+  mid?: string;
+  codec?: { payloadType: number };
+  headerExtensions: ReadonlyArray<{ id: number; uri: string }>;
+  redRedundantPayloadType?: number;
+  rtpStreamId?: string;
+  repairedRtpStreamId?: string;
+  seqOffset: number;
+  timestampOffset: number;
+  sequenceNumber: number;
+  timestamp: number;
+  ntpTimestamp: bigint;
+  rtpTimestamp: number;
+  octetCount: number;
+  packetCount: number;
+  headerBytesSent: number;
+  rtcpRunning: boolean;
+  runRtcp(): unknown;
+}
+
+const URI_MID = 'urn:ietf:params:rtp-hdrext:sdes:mid';
+const URI_TWCC = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
+const URI_ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
+const URI_RID = 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id';
+const URI_RRID = 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id';
+
+/** SRTP authentication tag bytes: AEAD_AES_128_GCM 16, AES128_CM_HMAC_SHA1_80 10. */
+const GCM_PROFILE = 7;
+
+/** 1900-01-01 to 1970-01-01 in ms (NTP's epoch, RFC 5905). */
+const NTP_EPOCH_OFFSET_MS = -Date.UTC(1900, 0, 1);
+
+/**
+ * The NTP time werift's sender keeps for its sender reports and
+ * abs-send-time: seconds in the high 32 bits and, in the low 32 bits, the
+ * digits after the decimal point of the seconds as an integer (werift's
+ * `ntpTime()`, whose format its RTCP code reads back). Computed here
+ * without werift's string formatting and splitting.
+ */
+function weriftNtpTime(): bigint {
+  const seconds = (performance.timeOrigin + performance.now() + NTP_EPOCH_OFFSET_MS) / 1000;
+  const whole = Math.trunc(seconds);
+  const text = String(seconds);
+  const dot = text.indexOf('.');
+  const fraction = dot < 0 ? 0 : Number(text.slice(dot + 1)) >>> 0;
+  return (BigInt(whole >>> 0) << 32n) | BigInt(fraction);
+}
+
+/** An RTP stream the direct path delivers (a remote SSRC and where its packets go). */
+interface DirectStream {
+  receiver: WeriftReceiver;
+  deliver: (packet: ReceivedRtpPacket) => void;
+}
+
+/** Counters of the direct path, for `session.stats()`. */
+export interface DirectRtpStats {
+  /** RTP packets received on the direct path. */
+  packetsIn: number;
+  /** RTP packets sent on the direct path. */
+  packetsOut: number;
+  /** Received packets dropped: SRTP authentication failed, or padding that does not fit. */
+  dropped: number;
+}
+
+/**
+ * The direct RTP path of one DTLS transport (one per session with BUNDLE).
+ * Made by {@link DirectRtp.attach} once the transport is connected and its
+ * SRTP runs in native code; {@link close} gives the socket back to werift.
+ */
+export class DirectRtp {
+  /** Counters (see {@link DirectRtpStats}). */
+  readonly stats: DirectRtpStats = { packetsIn: 0, packetsOut: 0, dropped: 0 };
+  private readonly streams = new Map<number, DirectStream>();
+  private readonly tagBytes: number;
+  private readonly header = Buffer.alloc(12 + 4 + 64);
+  private socket: dgram.Socket | null;
+  private readonly weriftListeners: Array<(...args: unknown[]) => void>;
+  private readonly onMessage = (data: Buffer, info: dgram.RemoteInfo): void => {
+    if (this.take(data, info)) return;
+    for (const listener of this.weriftListeners) listener.call(this.socket, data, info);
+  };
+
+  private constructor(
+    private readonly transport: WeriftDtlsTransport,
+    private readonly local: WeriftSrtpContext,
+    private readonly remote: WeriftSrtpContext,
+    private readonly protector: NativeSrtpCipher,
+    private readonly unprotector: NativeSrtpCipher,
+    socket: dgram.Socket,
+  ) {
+    this.tagBytes = remote.profile === GCM_PROFILE ? 16 : 10;
+    this.socket = socket;
+    this.weriftListeners = socket.listeners('message') as Array<(...args: unknown[]) => void>;
+    socket.removeAllListeners('message');
+    socket.on('message', this.onMessage);
+  }
+
+  /**
+   * The direct path for a connected transport whose SRTP runs in native
+   * code (`ciphers`: protect with the local keys, unprotect with the
+   * remote ones), or null when its nominated ICE pair is not on a plain UDP
+   * socket (TCP, TURN) or werift's state does not look as expected.
+   */
+  static attach(transport: WeriftDtlsTransport, ciphers: { protect: NativeSrtpCipher; unprotect: NativeSrtpCipher }): DirectRtp | null {
+    const local = transport.srtp?.localContext;
+    const remote = transport.srtp?.remoteContext;
+    const socket = transport.iceTransport?.connection?.nominated?.protocol?.transport?.socket;
+    if (transport.state !== 'connected' || !local || !remote || !(socket instanceof dgram.Socket)) return null;
+    if (typeof local.getSrtpSsrcState !== 'function' || typeof remote.updateRolloverCount !== 'function' || typeof remote.srtpSSRCStates !== 'object') return null;
+    log('direct RTP path on (SRTP profile %d)', remote.profile);
+    return new DirectRtp(transport, local, remote, ciphers.protect, ciphers.unprotect, socket);
+  }
+
+  /**
+   * Delivers the packets of the remote stream `ssrc` straight to `deliver`
+   * from now on (werift's receiver statistics are still kept). Called when
+   * werift has routed a packet of that stream.
+   */
+  receive(ssrc: number, receiver: WeriftReceiver, deliver: (packet: ReceivedRtpPacket) => void): void {
+    if (this.socket === null || this.streams.has(ssrc) || receiver.twccEnabled) return;
+    this.streams.set(ssrc, { receiver, deliver });
+    log('remote stream %d on the direct path', ssrc);
+  }
+
+  /**
+   * Sends one packet of `sender`'s stream straight to the socket, as
+   * werift's `sendRtp` would have (same header and extensions, same SRTP,
+   * same counters). Returns false when it did not (the caller then goes
+   * through werift): closed, not connected, no consent, a header extension
+   * this does not write, RED.
+   */
+  send(sender: WeriftSender, packet: OutgoingRtpPacket): boolean {
+    const socket = this.socket;
+    const transport = this.transport;
+    if (socket === null || transport.state !== 'connected' || !sender.codec || sender.redRedundantPayloadType) return false;
+    const connection = transport.iceTransport.connection;
+    const pair = connection.nominated;
+    if (!pair || pair.protocol.transport.socket !== socket || !connection.canSendApplicationData()) return false;
+
+    const sequenceNumber = (packet.sequenceNumber + sender.seqOffset) & 0xffff;
+    const timestamp = (packet.timestamp + sender.timestampOffset) >>> 0;
+    const ssrc = sender.ssrc;
+    const ntp = weriftNtpTime();
+    const header = this.header;
+    header[0] = 0x80;
+    header[1] = (packet.marker ? 0x80 : 0) | (sender.codec.payloadType & 0x7f);
+    header.writeUInt16BE(sequenceNumber, 2);
+    header.writeUInt32BE(timestamp, 4);
+    header.writeUInt32BE(ssrc, 8);
+    const headerLength = this.writeExtensions(sender, ntp);
+    if (headerLength < 0) return false;
+
+    // werift's sender state, as its sendRtp leaves it (its RTCP sender reports read it)
+    sender.sequenceNumber = sequenceNumber;
+    sender.timestamp = timestamp;
+    sender.ntpTimestamp = ntp;
+    sender.rtpTimestamp = timestamp;
+    sender.octetCount += packet.payload.length;
+    sender.headerBytesSent += headerLength;
+    sender.packetCount = (sender.packetCount + 1) >>> 0;
+
+    const state = this.local.getSrtpSsrcState(ssrc);
+    this.local.updateRolloverCount(sequenceNumber, state);
+    const protectedPacket = this.protector.protect(header.subarray(0, headerLength), packet.payload, ssrc, sequenceNumber, state.rolloverCounter);
+    transport.bytesSent += protectedPacket.length;
+    transport.packetsSent++;
+    socket.send(protectedPacket, pair.remoteAddr[1], pair.remoteAddr[0]);
+    pair.packetsSent++;
+    pair.bytesSent += protectedPacket.length;
+    this.stats.packetsOut++;
+    if (!sender.rtcpRunning) void sender.runRtcp();
+    return true;
+  }
+
+  /** Gives the socket back to werift (its own listeners again); later packets all go werift's way. */
+  close(): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    this.socket = null;
+    this.streams.clear();
+    socket.removeListener('message', this.onMessage);
+    for (const listener of this.weriftListeners) socket.on('message', listener);
+    log('direct RTP path off (%d packets in, %d out, %d dropped)', this.stats.packetsIn, this.stats.packetsOut, this.stats.dropped);
+  }
+
+  /**
+   * Writes the sender's header extensions after the fixed header, the way
+   * werift's sender does (one-byte form, RFC 8285, in id order), and
+   * returns the header's length, or -1 for an extension this does not write.
+   */
+  private writeExtensions(sender: WeriftSender, ntp: bigint): number {
+    const extensions = sender.headerExtensions;
+    if (extensions.length === 0) return 12;
+    const header = this.header;
+    let offset = 16;
+    let previousId = 0;
+    for (const { id, uri } of extensions) {
+      if (id <= previousId || id > 14) return -1; // (werift sorts by id; the one-byte form takes 1 to 14)
+      previousId = id;
+      if (uri === URI_MID) {
+        const mid = sender.mid;
+        if (!mid) continue;
+        const length = Buffer.byteLength(mid);
+        if (length < 1 || length > 16 || offset + 1 + length > header.length) return -1;
+        header[offset] = (id << 4) | (length - 1);
+        header.write(mid, offset + 1);
+        offset += 1 + length;
+      } else if (uri === URI_TWCC) {
+        const next = (this.transport.transportSequenceNumber + 1) & 0xffff;
+        this.transport.transportSequenceNumber = next;
+        header[offset] = (id << 4) | 1;
+        header.writeUInt16BE(next, offset + 1);
+        offset += 3;
+      } else if (uri === URI_ABS_SEND_TIME) {
+        header[offset] = (id << 4) | 2;
+        header.writeUIntBE(Number((ntp >> 14n) & 0xffffffn), offset + 1, 3);
+        offset += 4;
+      } else if (uri === URI_RID || uri === URI_RRID) {
+        if ((uri === URI_RID ? sender.rtpStreamId : sender.repairedRtpStreamId) !== undefined) return -1;
+      }
+      // (any other extension, audio level included: werift's sender writes nothing for it)
+    }
+    if (offset === 16) return 12; // (nothing to write: werift then sends no extension header either)
+    const padded = (offset + 3) & ~3;
+    header.fill(0, offset, padded);
+    header[0] |= 0x10;
+    header.writeUInt16BE(0xbede, 12);
+    header.writeUInt16BE((padded - 16) / 4, 14);
+    return padded;
+  }
+
+  /** Handles one datagram if it is SRTP for a registered stream from the nominated pair; false hands it to werift. */
+  private take(data: Buffer, info: dgram.RemoteInfo): boolean {
+    const length = data.length;
+    if (length < 12 + this.tagBytes || (data[0] & 0xc0) !== 0x80) return false;
+    const second = data[1];
+    if (second >= 192 && second <= 223) return false; // RTCP (RFC 5761)
+    const stream = this.streams.get(data.readUInt32BE(8));
+    if (stream === undefined) return false;
+    const pair = this.transport.iceTransport.connection.nominated;
+    if (!pair || pair.protocol.transport.socket !== this.socket || info.port !== pair.remoteAddr[1] || info.address !== pair.remoteAddr[0]) return false;
+    const payloadType = second & 0x7f;
+    const receiver = stream.receiver;
+    const codec = receiver.codecs[payloadType];
+    if (receiver.stopped || codec === undefined || codec.name === 'red' || codec.name === 'rtx') return false;
+    let headerLength = 12 + 4 * (data[0] & 0x0f);
+    if ((data[0] & 0x10) !== 0) {
+      if (headerLength + 4 > length) return false;
+      headerLength += 4 + 4 * data.readUInt16BE(headerLength + 2);
+    }
+    if (headerLength > length - this.tagBytes) return false;
+
+    // The packet is ours from here: it is delivered or dropped, never handed on.
+    pair.packetsReceived++;
+    pair.bytesReceived += length;
+    this.transport.packetsReceived++;
+    this.transport.bytesReceived += length;
+    const ssrc = data.readUInt32BE(8);
+    const sequenceNumber = data.readUInt16BE(2);
+    // werift's SrtpContext.decryptRtp: the rollover counter on a copy, kept only if the packet authenticates
+    const existing = this.remote.srtpSSRCStates[ssrc];
+    const next = existing ? { ...existing } : { ssrc, rolloverCounter: 0, lastSequenceNumber: 0 };
+    this.remote.updateRolloverCount(sequenceNumber, next);
+    const plain = this.unprotector.unprotect(data, headerLength, ssrc, sequenceNumber, next.rolloverCounter);
+    let end = plain === null ? 0 : plain.length;
+    if (plain !== null && (data[0] & 0x20) !== 0) {
+      const padding = end > headerLength ? plain[end - 1] : 0;
+      end = padding === 0 || padding > end - headerLength ? -1 : end - padding;
+    }
+    if (plain === null || end < 0) {
+      this.stats.dropped++;
+      log('dropping an SRTP packet that %s (ssrc %d, sequence %d)', plain === null ? 'does not authenticate' : 'has padding that does not fit', ssrc, sequenceNumber);
+      return true;
+    }
+    if (existing) Object.assign(existing, next);
+    else this.remote.srtpSSRCStates[ssrc] = next;
+
+    const timestamp = data.readUInt32BE(4);
+    const payload = plain.subarray(headerLength, end);
+    receiver.remoteStreams[ssrc]?.add({ header: { sequenceNumber, timestamp, serializeSize: headerLength }, payload });
+    this.stats.packetsIn++;
+    stream.deliver({ payloadType, sequenceNumber, timestamp, ssrc, marker: (second & 0x80) !== 0, payload, arrivalMs: performance.now() });
+    return true;
+  }
+}
