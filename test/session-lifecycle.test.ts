@@ -451,10 +451,11 @@ async function expectWatchdogClose(callee: PeerSession, closed: Promise<string>,
  * Drops everything a session's sockets would send, leaving them open: its
  * peer sees a network that went silent (a pulled cable, a suspended laptop).
  * This reaches into werift 0.24.4's internals (RTCPeerConnection →
- * iceTransports → connection.protocols → transport.send), for this test only.
+ * iceTransports → connection.protocols → transport.send, and the socket the
+ * direct RTP path writes to), for this test only.
  */
 function silenceNetwork(session: PeerSession): number {
-  type Transport = { send: (...args: unknown[]) => Promise<void> };
+  type Transport = { send: (...args: unknown[]) => Promise<void>; socket?: { send: (...args: unknown[]) => void } };
   type Pc = { iceTransports: Array<{ connection: { protocols: Array<{ transport?: Transport }> } }> };
   const pc = (session as unknown as { pc: Pc }).pc;
   let silenced = 0;
@@ -462,6 +463,8 @@ function silenceNetwork(session: PeerSession): number {
     for (const protocol of ice.connection.protocols) {
       if (protocol.transport) {
         protocol.transport.send = () => Promise.resolve();
+        // (the direct RTP path writes to the socket itself)
+        if (protocol.transport.socket) protocol.transport.socket.send = () => undefined;
         silenced++;
       }
     }
