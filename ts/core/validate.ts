@@ -77,14 +77,14 @@ export function checkOptions(where: string, value: unknown, known: readonly stri
   if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) {
     throw invalidType(where, 'options', 'an object', value);
   }
-  for (const [key, v] of Object.entries(value)) {
+  for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw withCode(
         new TypeError(`${where}: options.${key} is not an option; known options are ${list(known)}`),
         'ERR_INVALID_ARG_VALUE',
       );
     }
-    if (v === null) {
+    if ((value as Record<string, unknown>)[key] === null) {
       // `??` defaults would silently take null for "default": say so instead.
       throw withCode(new TypeError(`${where}: options.${key} must be a value, or left out for the default; got null`), 'ERR_INVALID_ARG_TYPE');
     }

@@ -30,6 +30,7 @@ const log = createDebug('voxrtc:rtc:direct');
 interface SsrcState {
   rolloverCounter: number;
   lastSequenceNumber: number;
+  rolloverHasProcessed?: boolean;
 }
 
 /** What is used of werift's SrtpContext. */
@@ -130,6 +131,8 @@ function weriftNtpTime(): bigint {
 interface DirectStream {
   receiver: WeriftReceiver;
   deliver: (packet: ReceivedRtpPacket) => void;
+  /** Whether a payload type's codec is one this path decodes for werift (not RED, not RTX), by werift codec object. */
+  codecs: Map<number, { codec: object; plain: boolean }>;
 }
 
 /** Counters of the direct path, for `session.stats()`. */
@@ -153,6 +156,8 @@ export class DirectRtp {
   private readonly streams = new Map<number, DirectStream>();
   private readonly tagBytes: number;
   private readonly header = Buffer.alloc(12 + 4 + 64);
+  /** The rollover state a packet would leave, before it authenticates (werift's decryptRtp works on a copy too). */
+  private readonly nextState: SsrcState = { rolloverCounter: 0, lastSequenceNumber: 0, rolloverHasProcessed: false };
   private socket: dgram.Socket | null;
   private readonly weriftListeners: Array<(...args: unknown[]) => void>;
   private readonly onMessage = (data: Buffer, info: dgram.RemoteInfo): void => {
@@ -198,7 +203,7 @@ export class DirectRtp {
    */
   receive(ssrc: number, receiver: WeriftReceiver, deliver: (packet: ReceivedRtpPacket) => void): void {
     if (this.socket === null || this.streams.has(ssrc) || receiver.twccEnabled) return;
-    this.streams.set(ssrc, { receiver, deliver });
+    this.streams.set(ssrc, { receiver, deliver, codecs: new Map() });
     log('remote stream %d on the direct path', ssrc);
   }
 
@@ -322,7 +327,14 @@ export class DirectRtp {
     const payloadType = second & 0x7f;
     const receiver = stream.receiver;
     const codec = receiver.codecs[payloadType];
-    if (receiver.stopped || codec === undefined || codec.name === 'red' || codec.name === 'rtx') return false;
+    if (receiver.stopped || codec === undefined) return false;
+    let known = stream.codecs.get(payloadType);
+    if (known?.codec !== codec) {
+      const name = codec.name.toLowerCase(); // (a getter in werift: looked at once per codec)
+      known = { codec, plain: name !== 'red' && name !== 'rtx' };
+      stream.codecs.set(payloadType, known);
+    }
+    if (!known.plain) return false;
     let headerLength = 12 + 4 * (data[0] & 0x0f);
     if ((data[0] & 0x10) !== 0) {
       if (headerLength + 4 > length) return false;
@@ -339,7 +351,10 @@ export class DirectRtp {
     const sequenceNumber = data.readUInt16BE(2);
     // werift's SrtpContext.decryptRtp: the rollover counter on a copy, kept only if the packet authenticates
     const existing = this.remote.srtpSSRCStates[ssrc];
-    const next = existing ? { ...existing } : { ssrc, rolloverCounter: 0, lastSequenceNumber: 0 };
+    const next = this.nextState;
+    next.rolloverCounter = existing?.rolloverCounter ?? 0;
+    next.lastSequenceNumber = existing?.lastSequenceNumber ?? 0;
+    next.rolloverHasProcessed = existing?.rolloverHasProcessed;
     this.remote.updateRolloverCount(sequenceNumber, next);
     const plain = this.unprotector.unprotect(data, headerLength, ssrc, sequenceNumber, next.rolloverCounter);
     let end = plain === null ? 0 : plain.length;
@@ -352,8 +367,10 @@ export class DirectRtp {
       log('dropping an SRTP packet that %s (ssrc %d, sequence %d)', plain === null ? 'does not authenticate' : 'has padding that does not fit', ssrc, sequenceNumber);
       return true;
     }
-    if (existing) Object.assign(existing, next);
-    else this.remote.srtpSSRCStates[ssrc] = next;
+    const state = existing ?? (this.remote.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: 0, lastSequenceNumber: 0 } as SsrcState);
+    state.rolloverCounter = next.rolloverCounter;
+    state.lastSequenceNumber = next.lastSequenceNumber;
+    state.rolloverHasProcessed = next.rolloverHasProcessed;
 
     const timestamp = data.readUInt32BE(4);
     const payload = plain.subarray(headerLength, end);
