@@ -21,6 +21,7 @@ import { AudioSender, type AudioSenderOptions, type OutgoingRtpPacket } from '..
 import { OPUS, PCMA, PCMU, type AudioCodec } from '../ts/rtc/codec';
 import { RtpPacketizer } from '../ts/rtc/rtp-packetizer';
 import { opusHasFec } from '../ts/rtc/opus-toc';
+import { opusModes } from './helpers/opus';
 import { channel, concat, measureFrequency, rmsDb, toneLevelDb } from './helpers/audio';
 import { activeTimeouts, expectMediaStreamError, NeverTrack, rejection, sleep } from './helpers/media';
 
@@ -161,16 +162,8 @@ async function runFor(sender: AudioSender, ms: number): Promise<void> {
   sender.stop();
 }
 
-/** How many packets each Opus mode coded (RFC 6716 §3.1: TOC configurations 0–11 SILK, 12–15 hybrid, 16–31 CELT). */
-function modes(packets: readonly Sent[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const p of packets) {
-    const config = p.payload[0] >> 3;
-    const mode = config < 12 ? 'silk' : config < 16 ? 'hybrid' : 'celt';
-    counts[mode] = (counts[mode] ?? 0) + 1;
-  }
-  return counts;
-}
+/** How many of the sent packets each Opus mode coded. */
+const modes = (packets: readonly Sent[]): Record<string, number> => opusModes(packets.map((p) => p.payload));
 
 function newSender(options: Partial<AudioSenderOptions> & { sink: CollectingSink }): AudioSender {
   const sender = new AudioSender({ codec: OPUS, ...options });

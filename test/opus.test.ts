@@ -11,6 +11,7 @@
 import { OpusDecoder, OpusEncoder, type OpusSampleRate } from '../ts/index';
 import { channel, concat, correlation, kindOf, measureFrequency, prngU32, randomBytes, rmsDb, segmentalSnrDb, snrDb, tone, toneLevelDb, type Samples } from './helpers/audio';
 import { speech } from './helpers/speech';
+import { opusModes } from './helpers/opus';
 
 const RATES: OpusSampleRate[] = [8000, 12000, 16000, 24000, 48000];
 
@@ -507,16 +508,7 @@ describe('Opus settings changed after creation take effect', () => {
 
   test("signal: at 32 kbit/s mono and complexity 5, application 'audio' codes speech with CELT ('auto') or hybrid ('voice', option or setSignal); 'voip' codes hybrid; a bad signal is refused", () => {
     const input = speech(48000).subarray(0, 48000 * 2);
-    const modes = (packets: readonly Uint8Array[]): Record<string, number> => {
-      const counts: Record<string, number> = {};
-      for (const p of packets) {
-        const config = p[0] >> 3; // RFC 6716 §3.1
-        const mode = config < 12 ? 'silk' : config < 16 ? 'hybrid' : 'celt';
-        counts[mode] = (counts[mode] ?? 0) + 1;
-      }
-      return counts;
-    };
-    const run = (options: ConstructorParameters<typeof OpusEncoder>[0]): Record<string, number> => modes(encodeAll(new OpusEncoder({ bitrate: 32000, complexity: 5, ...options }), input, FRAME));
+    const run = (options: ConstructorParameters<typeof OpusEncoder>[0]): Record<string, number> => opusModes(encodeAll(new OpusEncoder({ bitrate: 32000, complexity: 5, ...options }), input, FRAME));
     expect(run({ application: 'audio' })).toEqual({ celt: 100 });
     expect(run({ application: 'audio', signal: 'voice' })).toEqual({ hybrid: 100 });
     expect(run({ application: 'voip' })).toEqual({ hybrid: 100 });
@@ -526,8 +518,8 @@ describe('Opus settings changed after creation take effect', () => {
     const before = encodeAll(switched, input.subarray(0, 48000), FRAME);
     switched.setSignal('voice');
     const after = encodeAll(switched, input.subarray(48000), FRAME);
-    expect(modes(before)).toEqual({ celt: 50 });
-    expect(modes(after.slice(2)).hybrid).toBe(48); // (libopus may keep CELT for a transition frame)
+    expect(opusModes(before)).toEqual({ celt: 50 });
+    expect(opusModes(after.slice(2)).hybrid).toBe(48); // (libopus may keep CELT for a transition frame)
     expect(() => new OpusEncoder({ signal: 'speech' as 'voice' })).toThrow(`OpusEncoder: options.signal must be one of 'auto', 'voice' or 'music'; got "speech"`);
     expect(() => switched.setSignal(3001 as unknown as 'voice')).toThrow(`OpusEncoder.setSignal: signal must be one of 'auto', 'voice' or 'music'; got 3001`);
   });

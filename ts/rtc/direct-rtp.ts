@@ -3,7 +3,7 @@
  * is connected and SRTP runs in native code. werift hands every packet
  * through five layers each way (socket, STUN check, ICE, DTLS/SRTP
  * demultiplexing, RTP router and receiver; sender, DTLS, ICE, socket), with
- * objects, promises and a wall-clock string parse per packet. A packet on
+ * objects and promises per packet. A packet on
  * the direct path is read or written once: its header in place, SRTP in one
  * native call, then the remote track or the socket.
  *
@@ -20,7 +20,9 @@
  */
 import * as dgram from 'node:dgram';
 import createDebug from 'debug';
+import { ntpTime } from 'werift';
 import type { NativeSrtpCipher } from '../core/native';
+import type { NativeSrtpCiphers } from './native-srtp';
 import type { ReceivedRtpPacket } from './rtp-packet';
 import type { OutgoingRtpPacket } from './rtp-packetizer';
 
@@ -105,27 +107,8 @@ const URI_ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send
 const URI_RID = 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id';
 const URI_RRID = 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id';
 
-/** SRTP authentication tag bytes: AEAD_AES_128_GCM 16, AES128_CM_HMAC_SHA1_80 10. */
+/** AEAD_AES_128_GCM (RFC 7714): its SRTP authentication tag is 16 bytes, AES128_CM_HMAC_SHA1_80's 10. */
 const GCM_PROFILE = 7;
-
-/** 1900-01-01 to 1970-01-01 in ms (NTP's epoch, RFC 5905). */
-const NTP_EPOCH_OFFSET_MS = -Date.UTC(1900, 0, 1);
-
-/**
- * The NTP time werift's sender keeps for its sender reports and
- * abs-send-time: seconds in the high 32 bits and, in the low 32 bits, the
- * digits after the decimal point of the seconds as an integer (werift's
- * `ntpTime()`, whose format its RTCP code reads back). Computed here
- * without werift's string formatting and splitting.
- */
-function weriftNtpTime(): bigint {
-  const seconds = (performance.timeOrigin + performance.now() + NTP_EPOCH_OFFSET_MS) / 1000;
-  const whole = Math.trunc(seconds);
-  const text = String(seconds);
-  const dot = text.indexOf('.');
-  const fraction = dot < 0 ? 0 : Number(text.slice(dot + 1)) >>> 0;
-  return (BigInt(whole >>> 0) << 32n) | BigInt(fraction);
-}
 
 /** An RTP stream the direct path delivers (a remote SSRC and where its packets go). */
 interface DirectStream {
@@ -186,7 +169,7 @@ export class DirectRtp {
    * remote ones), or null when its nominated ICE pair is not on a plain UDP
    * socket (TCP, TURN) or werift's state does not look as expected.
    */
-  static attach(transport: WeriftDtlsTransport, ciphers: { protect: NativeSrtpCipher; unprotect: NativeSrtpCipher }): DirectRtp | null {
+  static attach(transport: WeriftDtlsTransport, ciphers: NativeSrtpCiphers): DirectRtp | null {
     const local = transport.srtp?.localContext;
     const remote = transport.srtp?.remoteContext;
     const socket = transport.iceTransport?.connection?.nominated?.protocol?.transport?.socket;
@@ -225,7 +208,7 @@ export class DirectRtp {
     const sequenceNumber = (packet.sequenceNumber + sender.seqOffset) & 0xffff;
     const timestamp = (packet.timestamp + sender.timestampOffset) >>> 0;
     const ssrc = sender.ssrc;
-    const ntp = weriftNtpTime();
+    const ntp = ntpTime(); // (werift's own clock format, which its sender reports read back)
     const header = this.header;
     header[0] = 0x80;
     header[1] = (packet.marker ? 0x80 : 0) | (sender.codec.payloadType & 0x7f);
@@ -320,7 +303,8 @@ export class DirectRtp {
     if (length < 12 + this.tagBytes || (data[0] & 0xc0) !== 0x80) return false;
     const second = data[1];
     if (second >= 192 && second <= 223) return false; // RTCP (RFC 5761)
-    const stream = this.streams.get(data.readUInt32BE(8));
+    const ssrc = data.readUInt32BE(8);
+    const stream = this.streams.get(ssrc);
     if (stream === undefined) return false;
     const pair = this.transport.iceTransport.connection.nominated;
     if (!pair || pair.protocol.transport.socket !== this.socket || info.port !== pair.remoteAddr[1] || info.address !== pair.remoteAddr[0]) return false;
@@ -347,7 +331,6 @@ export class DirectRtp {
     pair.bytesReceived += length;
     this.transport.packetsReceived++;
     this.transport.bytesReceived += length;
-    const ssrc = data.readUInt32BE(8);
     const sequenceNumber = data.readUInt16BE(2);
     // werift's SrtpContext.decryptRtp: the rollover counter on a copy, kept only if the packet authenticates
     const existing = this.remote.srtpSSRCStates[ssrc];

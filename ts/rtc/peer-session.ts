@@ -417,7 +417,7 @@ export class PeerSession extends EventEmitter {
     tracks.forEach((track, i) => {
       const transceiver = transceivers[i];
       // A remote track sent back out (echo, relay) is live audio: the sender
-      // drops a packet when one has stayed waiting for half a second, and the
+      // drops a packet when one has stayed waiting for 200 ms, and the
       // track keeps at most 3 frames queued, so a burst or a stall never
       // leaves the call behind for good (dropped audio is counted).
       const live = track instanceof RemoteAudioTrack;
