@@ -271,6 +271,45 @@ describe('AudioSender: live tracks catch up', () => {
     return stats;
   }
 
+  /**
+   * Feeds 20 frames, each 12 ms before the clock's next tick (8 ms after the
+   * previous one); returns how many the sink had in the same turn of the
+   * event loop (before a setImmediate), and the packets.
+   */
+  async function sentOnArrival(live: boolean): Promise<{ sameTurn: number; packets: Sent[] }> {
+    const sink = new CollectingSink();
+    const track = new PushedTrack();
+    const sender = newSender({ sink, track, live });
+    track.push(1);
+    sender.start();
+    while (sink.packets.length === 0) await sleep(1);
+    const t0 = sink.packets[0].at; // tick 0
+    let sameTurn = 0;
+    for (let k = 1; k <= 20; k++) {
+      const wait = t0 + 20 * k - 12 - performance.now();
+      if (wait > 0) await sleep(wait);
+      const before = sink.packets.length;
+      track.push(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (sink.packets.length > before) sameTurn++;
+    }
+    await sleep(30);
+    sender.stop();
+    track.stop();
+    return { sameTurn, packets: sink.packets };
+  }
+
+  test('live: audio is sent as it arrives, never more than one packet time ahead of the clock; not live: it waits for the clock', async () => {
+    const live = await sentOnArrival(true);
+    expect(live.sameTurn).toBeGreaterThanOrEqual(15);
+    const t0 = live.packets[0].at;
+    for (let i = 1; i < live.packets.length; i++) expect(live.packets[i].at).toBeGreaterThanOrEqual(t0 + 20 * (i - 1) - 1);
+    // real audio, in order: the 1 kHz tone of the pushed frames
+    expect(Math.abs(measureFrequency(decode(OPUS, live.packets).subarray(960), 48000) - 1000)).toBeLessThan(2);
+    const paced = await sentOnArrival(false);
+    expect(paced.sameTurn).toBeLessThanOrEqual(3);
+  });
+
   test('live: a standing backlog after a burst is dropped within about a second; not live: every frame is kept', async () => {
     const live = await burst(true, 1600);
     expect(live.catchUpDrops).toBeGreaterThanOrEqual(2); // (the read-ahead holds 3: 2 beyond the packet being sent)

@@ -69,6 +69,25 @@ export class PacingClock {
     });
   }
 
+  /**
+   * Ends the wait in progress at once if its tick is due within `earlyMs`,
+   * and returns true; otherwise does nothing and returns false. For a live
+   * source (audio that arrives in real time, paced by the far end): the
+   * frame that has just arrived is sent in the same turn of the event loop,
+   * at most `earlyMs` ahead of the schedule, and the timer that would have
+   * woken the process for it is cleared. With `earlyMs` at most one
+   * interval, tick k + 1 is never handed out before tick k was due, so the
+   * schedule still holds: never more than one interval ahead, no drift.
+   */
+  hurry(earlyMs: number): boolean {
+    const wait = this.waiting;
+    if (wait === undefined || wait.due - performance.now() > earlyMs) return false;
+    clearTimeout(wait.timer);
+    this.waiting = undefined;
+    wait.resolve(this.tick++);
+    return true;
+  }
+
   /** Forgets the schedule: the next tick is due at once. */
   reset(): void {
     this.startMs = undefined;

@@ -56,12 +56,16 @@ export interface AudioSenderOptions {
   readAhead?: number;
   /**
    * The track is live audio that is played in real time (an echo, a relay of
-   * a caller): while audio stays waiting beyond the packet being sent, tick
-   * after tick, one packet is dropped every 200 ms (counted in
-   * `stats().catchUpDrops`), so a stall
-   * or a burst leaves no lasting delay, while short jitter is still ridden
-   * out. Default false: every frame of a track is sent (text-to-speech,
-   * files). {@link PeerSession} sets it for a remote track it sends back out.
+   * a caller). Its audio is sent as it arrives, in the same turn of the event
+   * loop, up to one packet time ahead of the sender's clock (never more, so
+   * the packet rate stays real time), instead of waiting for the clock's next
+   * tick: less delay, and no timer wake-up per packet. While audio stays
+   * waiting beyond the packet being sent, tick after tick, one packet is
+   * dropped every 200 ms (counted in `stats().catchUpDrops`), so a stall or
+   * a burst leaves no lasting delay, while short jitter is still ridden out.
+   * Default false: every frame of a track is sent on the clock
+   * (text-to-speech, files). {@link PeerSession} sets it for a remote track
+   * it sends back out.
    */
   live?: boolean;
   /** Converter for tracks at another rate than the codec's. Default `'fastest'` (97 dB SNR, far below any codec's noise). */
@@ -484,7 +488,11 @@ export class AudioSender extends EventEmitter {
       if (this.encoder.readyPackets > 0) this.counters.earlyFrames++;
       this.encoder.push(frame);
       this.counters.maxBufferedPackets = Math.max(this.counters.maxBufferedPackets, this.encoder.readyPackets);
-      if (this.encoder.readyPackets > 0) this.wakeTicker();
+      if (this.encoder.readyPackets > 0) {
+        // Live audio goes out as it arrives (at most one packet time ahead of the clock), not at the clock's next wake-up.
+        if (this.live && this.encoder.readyPackets === 1) this.clock.hurry(this.ptimeMs);
+        this.wakeTicker();
+      }
       // A track that answers at once with frames shorter than a packet must
       // not starve the event loop: give it a turn now and then.
       if (++reads % 16 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
