@@ -4,9 +4,9 @@
  * `RTCPeerConnection` that offers one sendrecv Opus stream (48 kHz/2,
  * useinbandfec=1, the audio-level extension: what voxrtc and browsers offer)
  * and, once connected, sends speech as a browser would: 20 ms Opus packets
- * on an absolute 20 ms clock, each call at its own phase. What comes back is
- * counted per RTP packet and decoded by a voxrtc `RemoteAudioTrack` (16 kHz
- * mono, the cheapest Opus output) whose frames are read and measured.
+ * on an absolute 20 ms clock. What comes back is counted per RTP packet and
+ * decoded by a voxrtc `RemoteAudioTrack` (16 kHz mono, the cheapest Opus
+ * output) whose frames are read and measured.
  *
  * The speech is encoded once, when the process starts (libopus through
  * voxrtc's OpusEncoder, voip, 32 kbit/s, FEC at 10% loss, complexity 10 like
@@ -15,6 +15,24 @@
  * core can generate far more calls than the echo side can carry, and the
  * echo is the only thing measured. (Callers that encoded per call would cost
  * about what the echo costs and run out of core first.)
+ *
+ * The per-packet path is the one voxrtc's PeerSession uses, so that it costs
+ * little next to the echo: once a call is connected, its SRTP runs in native
+ * code (`useNativeSrtp`) and its audio RTP goes straight between its UDP
+ * socket and the call (`DirectRtp`): a packet is sent with one header
+ * written in place and one native SRTP call, and a returned packet is
+ * checked and handed to the RemoteAudioTrack the same way, once werift has
+ * routed the stream's first packet. werift keeps ICE, DTLS, RTCP (its
+ * sender and receiver reports count the direct packets too) and any packet
+ * the direct path does not take (then `sendRtp` and `onReceiveRtp`, as
+ * before).
+ *
+ * One clock sends for all calls: the 20 ms are split into phase slots, each
+ * call belongs to one, and a single timer wakes at each slot's time and
+ * sends the next packet of every call in it, on an absolute clock. A call
+ * behind by more than 3 packets (a stalled process) skips to the present
+ * instead of bursting. Each send's lateness against its slot time is
+ * measured.
  *
  * Started by bench/echo.ts; not meant to be run alone.
  */
@@ -30,6 +48,10 @@ import {
   type MediaStreamTrack as WeriftTrack,
 } from 'werift';
 import { OPUS, OpusEncoder, RemoteAudioTrack } from '../ts';
+import { DirectRtp, type WeriftDtlsTransport, type WeriftReceiver, type WeriftSender } from '../ts/rtc/direct-rtp';
+import { useNativeSrtp, type DtlsTransportWithSrtp } from '../ts/rtc/native-srtp';
+import type { ReceivedRtpPacket } from '../ts/rtc/rtp-packet';
+import type { OutgoingRtpPacket } from '../ts/rtc/rtp-packetizer';
 import { receivedRtpPacket } from '../ts/rtc/werift-rtp';
 import type { AnswerResult, LoadCallReport, LoadConfig, LoadReport } from './echo-protocol';
 import { Rpc } from './ipc';
@@ -129,12 +151,21 @@ function peerConfig(): ConstructorParameters<typeof RTCPeerConnection>[0] {
 /** Send-timer lateness of all calls since the mark, ms. */
 let lateness: number[] = [];
 
+/**
+ * The outgoing packet handed to the direct path: one object for every send
+ * (DirectRtp.send copies what it needs before it returns).
+ */
+const outgoing: OutgoingRtpPacket = { payloadType: 111, sequenceNumber: 0, timestamp: 0, marker: false, payload: new Uint8Array(0) };
+
 class Call {
   readonly pc = new RTCPeerConnection(peerConfig());
   private readonly transceiver: RTCRtpTransceiver;
+  private readonly sender: WeriftSender;
   private readonly track = new RemoteAudioTrack({ codec: OPUS, output: { sampleRate: 16000, channels: 1 } });
-  private timer: NodeJS.Timeout | undefined;
-  private t0 = 0;
+  /** The direct RTP path, once connected (null: everything through werift). */
+  private direct: DirectRtp | null = null;
+  /** When packet 0 is due (performance.now() ms); packet k is due k × 20 ms later. */
+  t0 = 0;
   private k = 0;
   private sequence = Math.floor(Math.random() * 0x8000);
   private timestamp = Math.floor(Math.random() * 0x7fffffff);
@@ -143,7 +174,7 @@ class Call {
   counters = { packetsSent: 0, rtpReceived: 0, sumSq: 0, samples: 0 };
   private markCounters = { ...this.counters, framesDecoded: 0, packetsLost: 0, plcFrames: 0 };
   firstEcho: Promise<void>;
-  private gotEcho!: () => void;
+  private gotEcho: (() => void) | null = null;
   // Rings: when each packet was sent and which speech packet it was; when each frame came back and its level.
   private readonly sendTimes = new Float64Array(LOG);
   private readonly sendPackets = new Int32Array(LOG);
@@ -152,24 +183,38 @@ class Call {
   private readonly recvDb = new Float32Array(LOG);
   private recvs = 0;
 
+  /** Every returned RTP packet, from werift or from the direct path. */
+  private readonly deliver = (packet: ReceivedRtpPacket): void => {
+    this.counters.rtpReceived++;
+    if (this.gotEcho !== null) {
+      this.gotEcho();
+      this.gotEcho = null;
+    }
+    this.track.pushPacket(packet);
+  };
+
   constructor(index: number) {
     this.offset = (index * 97) % packets.length;
     this.firstEcho = new Promise((resolve) => (this.gotEcho = resolve));
     this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+    this.sender = this.transceiver.sender as unknown as WeriftSender;
+    const receiver = this.transceiver.receiver as unknown as WeriftReceiver;
     const bind = (remote: WeriftTrack): void => {
       remote.onReceiveRtp.subscribe((rtp: RtpPacket) => {
-        this.counters.rtpReceived++;
-        this.gotEcho();
-        this.track.pushPacket(receivedRtpPacket(rtp, performance.now()));
+        this.deliver(receivedRtpPacket(rtp, performance.now()));
+        // (the stream's next packets come straight from the socket, once there is a direct path)
+        this.direct?.receive(rtp.header.ssrc, receiver, this.deliver);
       });
     };
     this.transceiver.onTrack.subscribe(bind);
     void this.read();
   }
 
+  /** Reads every frame as soon as the track has it (recv() in a loop: one promise per frame, no async iterator around it). */
   private async read(): Promise<void> {
     try {
-      for await (const frame of this.track) {
+      for (;;) {
+        const frame = await this.track.recv();
         const data = frame.data as Int16Array;
         let sum = 0;
         for (let i = 0; i < data.length; i++) sum += data[i] * data[i];
@@ -218,20 +263,26 @@ class Call {
         });
       });
     }
+    this.useDirectPath();
   }
 
-  /** Starts sending at `phaseMs` from now, then every 20 ms on an absolute clock. */
-  start(phaseMs: number): void {
-    this.t0 = performance.now() + phaseMs;
-    this.timer = setTimeout(() => this.tick(), phaseMs);
+  /** Native SRTP on the connected transport, and the direct RTP path over it (as PeerSession does). */
+  private useDirectPath(): void {
+    const transport = this.transceiver.sender.dtlsTransport;
+    if (this.closed || transport.state !== 'connected') return;
+    const ciphers = useNativeSrtp(transport as unknown as DtlsTransportWithSrtp);
+    this.direct = ciphers ? DirectRtp.attach(transport as unknown as WeriftDtlsTransport, ciphers) : null;
   }
 
-  private tick(): void {
-    if (this.closed) return;
-    const now = performance.now();
+  /** Sends every packet due by `now` (called by the send clock at the call's slot times). */
+  sendDue(now: number): void {
+    while (!this.closed && this.t0 + this.k * FRAME_MS <= now) this.tick(now);
+  }
+
+  private tick(now: number): void {
     const due = this.t0 + this.k * FRAME_MS;
     lateness.push(now - due);
-    // Behind by more than a packet (a stalled process): skip, do not burst.
+    // Behind by more than 3 packets (a stalled process): skip, do not burst.
     if (now - due > 3 * FRAME_MS) {
       const skip = Math.floor((now - due) / FRAME_MS);
       this.k += skip;
@@ -242,13 +293,20 @@ class Call {
     const at = this.sends++ % LOG;
     this.sendTimes[at] = now;
     this.sendPackets[at] = index;
-    const header = new RtpHeader({ payloadType: 111, sequenceNumber: this.sequence, timestamp: this.timestamp, marker: this.k === 0 });
-    this.transceiver.sender.sendRtp(new RtpPacket(header, payload)).catch(() => undefined);
+    const marker = this.k === 0;
+    const packet = outgoing;
+    packet.sequenceNumber = this.sequence;
+    packet.timestamp = this.timestamp;
+    packet.marker = marker;
+    packet.payload = payload;
+    if (this.direct === null || !this.direct.send(this.sender, packet)) {
+      const header = new RtpHeader({ payloadType: 111, sequenceNumber: this.sequence, timestamp: this.timestamp, marker });
+      this.transceiver.sender.sendRtp(new RtpPacket(header, payload)).catch(() => undefined);
+    }
     this.counters.packetsSent++;
     this.sequence = (this.sequence + 1) & 0xffff;
     this.timestamp = (this.timestamp + SAMPLES) >>> 0;
     this.k++;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, this.t0 + this.k * FRAME_MS - performance.now()));
   }
 
   mark(): void {
@@ -337,17 +395,92 @@ class Call {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.direct?.close();
+    this.direct = null;
     this.track.stop();
     await this.pc.close();
   }
 }
 
+/**
+ * The callers' one send clock. The 20 ms are cut into `slots` phases; slot
+ * s's times are epoch + s × 20 ms / slots + m × 20 ms. One timer wakes at
+ * each time that has calls and sends for every call of that slot (each on
+ * its own absolute clock, with its own lateness and skipping: Call.sendDue).
+ */
+class SendClock {
+  private readonly slotMs: number;
+  private readonly slots: Call[][];
+  private readonly epoch = performance.now();
+  /** The next slot time to serve: epoch + next × slotMs. */
+  private next = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private count = 0;
+
+  constructor(readonly slotCount: number) {
+    this.slotMs = FRAME_MS / slotCount;
+    this.slots = Array.from({ length: slotCount }, () => []);
+  }
+
+  /** Starts `call` at its slot's next time that the clock has still to serve. */
+  add(call: Call, slot: number): void {
+    const base = this.epoch + slot * this.slotMs;
+    // (the timer may already wait for a later slot: it skips slots without calls)
+    const from = Math.max(performance.now(), this.epoch + this.next * this.slotMs);
+    call.t0 = base + Math.max(0, Math.ceil((from - base) / FRAME_MS)) * FRAME_MS;
+    this.slots[slot].push(call);
+    this.count++;
+    this.schedule();
+  }
+
+  remove(call: Call): void {
+    for (const list of this.slots) {
+      const at = list.indexOf(call);
+      if (at < 0) continue;
+      list.splice(at, 1);
+      if (--this.count === 0) this.stop();
+      return;
+    }
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private readonly run = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    // Behind by more than a frame: only the last frame's slot times are served, each slot once (every call
+    // catches up or skips by itself, on its own clock).
+    if (now - (this.epoch + this.next * this.slotMs) > FRAME_MS) this.next = Math.floor((now - FRAME_MS - this.epoch) / this.slotMs) + 1;
+    while (this.epoch + this.next * this.slotMs <= now) {
+      for (const call of this.slots[this.next % this.slotCount]) call.sendDue(performance.now());
+      this.next++;
+    }
+    this.schedule();
+  };
+
+  /** Sets the timer for the next slot time that has calls. */
+  private schedule(): void {
+    if (this.timer !== undefined || this.count === 0) return;
+    while (this.slots[this.next % this.slotCount].length === 0) this.next++;
+    this.timer = setTimeout(this.run, Math.max(0, this.epoch + this.next * this.slotMs - performance.now()));
+  }
+}
+
 const calls: Call[] = [];
+let clock: SendClock | null = null;
 let windowStart: { cpu: NodeJS.CpuUsage; wall: number } | null = null;
 
 async function addCalls(args: unknown): Promise<{ calls: number; connectMs: number }> {
   const { count, parallel, phaseSlots } = args as { count: number; parallel: number; phaseSlots: number };
+  if (clock?.slotCount !== phaseSlots) {
+    if (calls.length > 0) throw new Error(`calls: ${phaseSlots} phase slots, but the running calls use ${clock?.slotCount}`);
+    clock?.stop();
+    clock = new SendClock(phaseSlots);
+  }
+  const sendClock = clock;
   const started = performance.now();
   const fresh: Call[] = [];
   const connectOne = async (): Promise<void> => {
@@ -356,9 +489,9 @@ async function addCalls(args: unknown): Promise<{ calls: number; connectMs: numb
     const sdp = await call.offer();
     const answer = await rpc.call<AnswerResult>('offer', { sdp });
     await call.accept(answer.sdp);
-    // Spread the calls over the 20 ms: call i starts at its own phase.
+    // Spread the calls over the 20 ms: call i sends at its own phase.
     const index = calls.length + fresh.indexOf(call);
-    call.start(((index * 7) % phaseSlots) * (FRAME_MS / phaseSlots));
+    sendClock.add(call, (index * 7) % phaseSlots);
   };
   for (let i = 0; i < count; i += parallel) {
     await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, connectOne));
@@ -405,7 +538,10 @@ function report(): LoadReport {
 }
 
 async function closeAll(): Promise<null> {
-  await Promise.all(calls.splice(0).map((call) => call.close()));
+  const closing = calls.splice(0);
+  for (const call of closing) clock?.remove(call);
+  clock?.stop();
+  await Promise.all(closing.map((call) => call.close()));
   return null;
 }
 

@@ -35,6 +35,7 @@ import { fmt, formatUs } from './format';
 import { type EchoReport, type LoadReport, type OfferArgs, loopbackOnly } from './echo-protocol';
 import { Rpc } from './ipc';
 import { type ProfileSummary, summariseProfile } from './cpuprofile';
+import { FLOOR_DATAGRAM_BYTES, runUdpFloor } from './udp-floor';
 
 export const ECHO_ID = 'echo';
 export const DEFAULT_ECHO_CALLS = [1, 10, 25, 35, 45, 60];
@@ -153,6 +154,12 @@ export interface EchoStep {
   cores: CoreLoad[];
   /** The echo's core: busy % (all processes) − the echo process's %: what other processes took from it (null: unknown). */
   otherOnEchoCorePercent: number | null;
+  /**
+   * The floor at this many calls (bench/udp-floor.ts, after the steps): CPU µs per call per 20 ms of a Node process
+   * that only echoes one UDP datagram per call and 20 ms, with no WebRTC; and how many it echoed, worst socket (null: not measured).
+   */
+  udpFloorUsPer20ms: number | null;
+  udpFloorMinPerSecond: number | null;
   /** Raw reports of both processes. */
   echo: EchoReport;
   load: LoadReport;
@@ -206,7 +213,9 @@ function startChild(name: string, script: string, cpu: number | null, handlers: 
   const node = process.execPath;
   const pinned = cpu !== null;
   // --no-warnings: the children count their warnings (VOXRTC_TRACK_UNREAD…) and report them instead of printing one per track.
-  const child = spawn(pinned ? 'taskset' : node, pinned ? ['-c', String(cpu), node, '--no-warnings', script] : ['--no-warnings', script], {
+  // VOXRTC_ECHO_NODE_FLAGS: more Node/V8 flags for both children (e.g. '--perf-basic-prof --no-compact-code-space' for perf).
+  const flags = ['--no-warnings', ...(process.env.VOXRTC_ECHO_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean), script];
+  const child = spawn(pinned ? 'taskset' : node, pinned ? ['-c', String(cpu), node, ...flags] : flags, {
     stdio: ['ignore', 2, 2, 'ipc'],
     env: process.env,
   });
@@ -326,6 +335,8 @@ function derive(
     queueLatencyP99Ms: Math.max(...echo.calls.map((c) => c.rx.latencyMs.p99)),
     echoReadLatencyP50Ms: median(echo.calls.map((c) => c.rx.deliveryLatencyMs.p50)),
     echoReadLatencyP99Ms: Math.max(...echo.calls.map((c) => c.rx.deliveryLatencyMs.p99)),
+    udpFloorUsPer20ms: null,
+    udpFloorMinPerSecond: null,
     echoSilencePackets: sum((c) => c.tx.silencePackets),
     echoLateTicks: sum((c) => c.tx.lateTicks),
     echoClockSlips: sum((c) => c.tx.clockSlips),
@@ -447,6 +458,16 @@ export async function measureEcho(options: EchoOptions): Promise<EchoResults> {
   } finally {
     await Promise.all([stopChild(load), stopChild(echo)]);
   }
+  // The floor under each step (from 10 calls up): the same packets through plain Node UDP sockets, nothing else running.
+  for (const step of results.steps.filter((s) => s.calls >= 10 || results.steps.length === 1)) {
+    const floor = await runUdpFloor({ calls: step.calls, seconds: Math.min(options.seconds, 5), echoCpu: taskset ? echoCpu : null, loadCpu: taskset ? loadCpu : null });
+    step.udpFloorUsPer20ms = floor.usPerCallPer20ms;
+    step.udpFloorMinPerSecond = floor.minEchoedPerSecond;
+    log(
+      `  ${step.calls} call(s), UDP floor: ${floor.echoCpuPercent.toFixed(2)}% of a core = ${floor.usPerCallPer20ms.toFixed(1)} µs per call per 20 ms ` +
+        `(worst socket ${floor.minEchoedPerSecond.toFixed(1)} datagrams/s back; sender ${floor.loadCpuPercent.toFixed(1)}% of its core)`,
+    );
+  }
   return results;
 }
 
@@ -467,6 +488,17 @@ function contended(s: EchoStep): boolean {
   return s.otherOnEchoCorePercent !== null && s.otherOnEchoCorePercent > CONTENDED_PERCENT;
 }
 
+/** "At 60 calls the codecs in place (…) and Node's UDP alone (…) come to …% per call. " for the steps whose floor was measured. */
+function floorText(steps: EchoStep[]): string {
+  const floored = steps.filter((s) => s.udpFloorUsPer20ms !== null);
+  if (floored.length === 0) return '';
+  const parts = floored.map((s) => {
+    const least = s.decodeUsPer20ms + s.encodeUsPer20ms + s.udpFloorUsPer20ms!;
+    return `${s.calls} calls: ${fmt(s.decodeUsPer20ms, 0)} + ${fmt(s.encodeUsPer20ms, 0)} + ${fmt(s.udpFloorUsPer20ms!, 0)} µs = ${fmt((least / 20_000) * 100, 2)}%`;
+  });
+  return `The least a call can cost here, Opus decode + encode in place + Node's UDP alone, per call per 20 ms: ${parts.join('; ')}. `;
+}
+
 export function echoGoals(r: EchoResults): EchoGoal[] {
   if (r.steps.length === 0) return [];
   const judged = r.steps.some((s) => s.calls >= 10) ? r.steps.filter((s) => s.calls >= 10) : r.steps;
@@ -485,6 +517,7 @@ export function echoGoals(r: EchoResults): EchoGoal[] {
       detail:
         (r.sessionOptions === null ? '' : `not judged: this run's echo used ${r.sessionOptions}. `) +
         `${r.steps.map(pct).join(', ')}. ` +
+        floorText(r.steps) +
         "For comparison, issue 4's figures for this machine class: libwebrtc's echo 1.7%, aiortc's 3.2% (not measured by this bench)",
     },
     {
@@ -494,9 +527,9 @@ export function echoGoals(r: EchoResults): EchoGoal[] {
         r.steps.map((s) => `${s.calls}: p50 ${fmt(s.latencyP50Ms, 2)} / p99 ${fmt(s.latencyP99Ms, 2)} ms`).join('; ') +
         " (callers' RemoteAudioTrack, read as soon as a frame is ready, on the same loaded machine; at the echo: ready to read after " +
         r.steps.map((s) => `${fmt(s.queueLatencyP50Ms, 2)} / ${fmt(s.queueLatencyP99Ms, 2)} ms`).join(', ') +
-        ", taken by its packet-paced sender after " +
+        ", taken by its live AudioSender after " +
         r.steps.map((s) => `${fmt(s.echoReadLatencyP50Ms, 1)} / ${fmt(s.echoReadLatencyP99Ms, 1)} ms`).join(', ') +
-        ': that reader waits for its next 20 ms send tick by design)',
+        ': that sender takes and sends a frame as it arrives, up to one packet time ahead of its clock)',
     },
     {
       goal:
@@ -537,7 +570,7 @@ export function echoGoals(r: EchoResults): EchoGoal[] {
   return goals;
 }
 
-export const ECHO_NOTE_KEYS = ['echo-setup', 'echo-cpu', 'echo-other', 'echo-split', 'echo-frames', 'echo-latency', 'echo-trip', 'echo-load'] as const;
+export const ECHO_NOTE_KEYS = ['echo-setup', 'echo-cpu', 'echo-other', 'echo-split', 'echo-floor', 'echo-frames', 'echo-latency', 'echo-trip', 'echo-load'] as const;
 type EchoNote = (typeof ECHO_NOTE_KEYS)[number];
 
 function footnotes(r: EchoResults): Record<EchoNote, string> {
@@ -548,7 +581,7 @@ function footnotes(r: EchoResults): Record<EchoNote, string> {
       (r.serverMode ? "**running the signaling server's echo mode** (VOXRTC_ECHO_MODE=server: the remote track decoded to 16 kHz mono and sent back, converted to 48 kHz by its sender; otherwise as described below), " : '') +
       'answering with ' +
       '`s.addTrack(s.remoteTracks[0])`: RemoteAudioTrack (jitter buffer, Opus decode to 48 kHz mono s16, live mode: at most 2 frames queued) → ' +
-      'AudioSender (paced, 1 packet read ahead, Opus encode at the defaults: mono, 32 kbit/s, complexity 5, FEC following the loss the callers ' +
+      'AudioSender (live: each frame sent as it arrives, up to one packet time ahead of its 20 ms clock; Opus encode at the defaults: mono, 32 kbit/s, complexity 5, FEC following the loss the callers ' +
       "report in RTCP: none on loopback) → werift, with RTP's SRTP in native code. The callers run in a " +
       `second process (\`bench/echo-load.ts\`, ${r.loadCpu}${r.sameCore ? ', the same core: only one exists' : ''}); the bench process relays ` +
       'offers and answers over IPC and keeps only the 127.0.0.1 candidates, so media runs over real ICE, DTLS and SRTP (AES-GCM, werift\'s ' +
@@ -572,6 +605,12 @@ function footnotes(r: EchoResults): Record<EchoNote, string> {
       "process and counts as the median (raw sums, counts and AudioSender's own wall-clock `meanEncodeMicros` in the JSON). Rest: everything " +
       'else: werift (ICE, DTLS demux, SRTP/SRTCP, RTP parsing and building, RTCP), the jitter buffer, frame conversion, pacing timers, GC, ' +
       'UDP syscalls (the profile below splits it).',
+    'echo-floor':
+      `What no echo call can cost less than, measured after the steps on the same two cores (\`bench/udp-floor.ts\`): a Node process with ` +
+      `one UDP socket per call on 127.0.0.1 that sends every datagram straight back from its 'message' listener, fed one ${FLOOR_DATAGRAM_BYTES}-byte ` +
+      'datagram per socket every 20 ms (20 phases, one absolute clock) by a second process: its CPU per call per 20 ms is Node\'s UDP receive ' +
+      "and send alone (libuv, the JS callback, the kernel's loopback delivery charged to the sender), with no WebRTC, RTP, SRTP, jitter buffer, " +
+      'codec or pacing. Floor + decode + encode is the least an echo call can cost in a Node process with this codec work.',
     'echo-frames':
       'Decoded frames per second that came back to each caller over the window (its RemoteAudioTrack\'s `framesDecoded`: real packets only, ' +
       "not concealment), the worst call; 50 = real time. The JSON also has the RTP packets per second, the echo's own receive rate, lost and " +
@@ -582,17 +621,18 @@ function footnotes(r: EchoResults): Record<EchoNote, string> {
       "(performance.now() in werift's onReceiveRtp, after SRTP decryption) until that frame was handed to the reader (recv() resolved), " +
       "over each track's last 500 frames: jitter buffer, decoder and queue included. p50: the median call's; p99: the worst call's. Not in " +
       'it: the time a datagram waits in the socket before the event loop reads it. The JSON also has the echo side: arrival → frame ' +
-      'queued (`queueLatencyP50Ms`/`P99`) and → taken by the echo\'s AudioSender (`echoReadLatencyP50Ms`/`P99`), which reads one ' +
-      'packet ahead of its 20 ms send clock and so waits up to a packet time by design (the round trip has all of it).',
+      'queued (`queueLatencyP50Ms`/`P99`) and → taken by the echo\'s AudioSender (`echoReadLatencyP50Ms`/`P99`), which, for live audio, ' +
+      'takes and sends each frame as it arrives unless it is more than one packet time ahead of its 20 ms clock (the round trip has all of it).',
     'echo-trip':
       "Caller side: the delay that best lines up the level envelope of the audio coming back (20 ms frames) with the envelope of what the caller " +
       'sent that long before (Pearson correlation of dB levels over the window\'s last 5 s, searched 0–2 s): the whole round trip, caller → ' +
-      "echo's jitter buffer, decoder, queue, AudioSender (paced, up to 3 packets read ahead), encoder → caller's jitter buffer and decoder. " +
+      "echo's jitter buffer, decoder, queue, AudioSender (live: sent as it arrives, up to 3 packets read ahead), encoder → caller's jitter buffer and decoder. " +
       'Median and worst over the calls whose match was clear (correlation ≥ 0.5); the number of such calls is given when not all.',
     'echo-load':
       `The callers' process: share of its core (it must stay well below 100% for the load to be real). Every caller sends the same ` +
-      `pre-encoded speech (${r.loadStream}) from its own offset, on an absolute 20 ms clock at one of ${PHASE_SLOTS} phases, through werift's ` +
-      "`sendRtp`, as a browser would; what comes back goes into a voxrtc RemoteAudioTrack (16 kHz mono) that is read and measured.",
+      `pre-encoded speech (${r.loadStream}) from its own offset, on an absolute 20 ms clock at one of ${PHASE_SLOTS} phases (one timer ` +
+      "for all callers), over the same direct RTP path and native SRTP as the echo (werift's `sendRtp` only until the path is up); what comes " +
+      'back goes into a voxrtc RemoteAudioTrack (16 kHz mono) that is read and measured.',
   };
 }
 
@@ -616,10 +656,10 @@ export function renderEcho(r: EchoResults, goals: EchoGoal[], firstNote: number)
   lines.push('');
   lines.push(
     `| calls | CPU per call, % of one core ${mark('echo-cpu')} | echo process, % of its core | other processes on that core, % ${mark('echo-other')} | ` +
-      `Opus decode µs ${mark('echo-split')} | Opus encode µs | rest µs | frames/s back, worst call ${mark('echo-frames')} | ` +
+      `Opus decode µs ${mark('echo-split')} | Opus encode µs | rest µs | of the rest, Node UDP alone µs ${mark('echo-floor')} | frames/s back, worst call ${mark('echo-frames')} | ` +
       `arrival → frame delivered p50 / p99, ms ${mark('echo-latency')} | round trip via the echo, median / worst, ms ${mark('echo-trip')} | callers, % of their core ${mark('echo-load')} |`,
   );
-  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of r.steps) {
     const trip =
       s.roundTripMedianMs === null
@@ -628,7 +668,7 @@ export function renderEcho(r: EchoResults, goals: EchoGoal[], firstNote: number)
     lines.push(
       `| ${s.calls} | **${fmt(s.cpuPerCallPercent, 2)}**${s.minFramesPerSecond < ECHO_MIN_FPS ? ' (overloaded)' : ''} | ${fmt(s.echoCpuPercent, 1)} | ` +
         `${s.otherOnEchoCorePercent === null ? '—' : fmt(s.otherOnEchoCorePercent, 0)} | ${formatUs(s.decodeUsPer20ms)} | ` +
-        `${formatUs(s.encodeUsPer20ms)} | ${formatUs(s.restUsPer20ms)} | ${fmt(s.minFramesPerSecond, 1)} | ` +
+        `${formatUs(s.encodeUsPer20ms)} | ${formatUs(s.restUsPer20ms)} | ${s.udpFloorUsPer20ms === null ? '—' : formatUs(s.udpFloorUsPer20ms)} | ${fmt(s.minFramesPerSecond, 1)} | ` +
         `${fmt(s.latencyP50Ms, 2)} / ${fmt(s.latencyP99Ms, 2)} | ${trip} | ${fmt(s.loadCpuPercent, 1)} |`,
     );
   }
