@@ -14,7 +14,7 @@
  *   127.0.0.1 candidates, so the media runs over real ICE/DTLS/SRTP on
  *   127.0.0.1), and sleeps while they run.
  *
- * The calls are added step by step (1, 10, 25, 35, 45, 60 by default); after each
+ * The calls are added step by step (1, 10, 25, 45, 60, 80, 100 by default); after each
  * step has connected and warmed up, both processes are measured over the same
  * window: the echo process's CPU time (process.cpuUsage(), user + system) ÷
  * wall time ÷ calls, its Opus decode and encode time, the arrival→frame
@@ -38,7 +38,7 @@ import { type ProfileSummary, summariseProfile } from './cpuprofile';
 import { FLOOR_DATAGRAM_BYTES, runUdpFloor } from './udp-floor';
 
 export const ECHO_ID = 'echo';
-export const DEFAULT_ECHO_CALLS = [1, 10, 25, 35, 45, 60];
+export const DEFAULT_ECHO_CALLS = [1, 10, 25, 45, 60, 80, 100];
 export const QUICK_ECHO_CALLS = [1, 10];
 export const DEFAULT_ECHO_SECONDS = 10;
 export const QUICK_ECHO_SECONDS = 5;

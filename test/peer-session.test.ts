@@ -8,7 +8,7 @@ import { AudioStreamTrack } from '../ts/index';
 import { PeerSession, type PeerSessionOptions } from '../ts/rtc/peer-session';
 import { SessionRegistry } from '../ts/rtc/session-registry';
 import { measureFrequency, rmsDb } from './helpers/audio';
-import { joinFrames, sleep, takeFrames } from './helpers/media';
+import { joinFrames, sleep, takeFrames, until } from './helpers/media';
 
 jest.setTimeout(60_000);
 
@@ -181,7 +181,9 @@ describe('sending and stats', () => {
   test('a remote track that receives audio but is never read is reported in the session stats', async () => {
     const { caller, callee, tone } = await connect();
     try {
-      await sleep(600);
+      // audio has come in (connecting can take a while on a loaded machine) and stayed unread for a while
+      await until(() => callee.stats().remoteTracks[0].framesQueued > 0);
+      await sleep(300);
       const stats = callee.stats();
       expect(stats.unreadRemoteTracks).toEqual([callee.remoteTracks[0].id]);
       expect(stats.remoteTracks[0].reads).toBe(0);
