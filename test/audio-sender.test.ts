@@ -40,6 +40,14 @@ class CollectingSink {
   }
 }
 
+/** The audio bandwidth an Opus packet's TOC byte declares, in Hz (RFC 6716 §3.1): 4000 NB … 20000 FB. */
+function opusBandwidthHz(payload: Uint8Array): number {
+  const config = payload[0] >> 3;
+  if (config < 12) return [4000, 6000, 8000][config >> 2]; // SILK NB, MB, WB
+  if (config < 16) return config < 14 ? 12000 : 20000; // hybrid SWB, FB
+  return [4000, 8000, 12000, 20000][(config - 16) >> 2]; // CELT NB, WB, SWB, FB
+}
+
 /** Level of a sine of peak `amplitude` (re full scale) in dBFS RMS. */
 function sineDb(amplitude: number): number {
   return 20 * Math.log10(amplitude / Math.SQRT2);
@@ -595,7 +603,7 @@ describe('AudioSender: codecs and formats', () => {
     expect(sender.stats().codec).toBe(`${codec.name}/8000`);
   });
 
-  test('16 kHz stereo f32 input is converted to 48 kHz mono Opus (and to stereo when the receiver asks with stereo=1)', async () => {
+  test('16 kHz stereo f32 input is encoded at 16 kHz, not resampled, as mono Opus (and stereo when the receiver asks with stereo=1)', async () => {
     for (const stereo of [false, true]) {
       const sink = new CollectingSink();
       const track = new AudioStreamTrack({ sampleRate: 16000, channels: 2, format: 'f32', tone: { frequency: 1000, amplitude: 0.5 } });
@@ -612,8 +620,38 @@ describe('AudioSender: codecs and formats', () => {
         expect(Math.abs(measureFrequency(one, 48000) - 1000)).toBeLessThan(2);
         expect(Math.abs(toneLevelDb(one, 48000, 1000) - TONE_DB)).toBeLessThan(1);
       }
-      // the Opus packets themselves say mono or stereo (TOC bit s)
+      // the Opus packets themselves say mono or stereo (TOC bit s), and wideband at most: the encoder took 16 kHz audio
       expect(sink.packets.every((p) => ((p.payload[0] >> 2) & 1) === (stereo ? 1 : 0))).toBe(true);
+      expect(sender.stats().encodeSampleRate).toBe(16000);
+      expect(sink.packets.every((p) => opusBandwidthHz(p.payload) <= 8000)).toBe(true);
+    }
+  });
+
+  test('the encoder follows the track: 48 kHz audio is coded fullband, a 16 kHz track that replaces it wideband, each tone intact', async () => {
+    const sink = new CollectingSink();
+    const full = new AudioStreamTrack({ tone: { frequency: 1000, amplitude: 0.5 } });
+    const voice = new AudioStreamTrack({ sampleRate: 16000, tone: { frequency: 600, amplitude: 0.5 } });
+    const sender = newSender({ sink, track: full });
+    try {
+      sender.start();
+      await sleep(600);
+      expect(sender.stats().encodeSampleRate).toBe(48000);
+      const first = sink.packets.length;
+      sender.replaceTrack(voice);
+      await sleep(700);
+      expect(sender.stats().encodeSampleRate).toBe(16000);
+      const before = sink.packets.slice(5, first);
+      const after = sink.packets.slice(first + 5);
+      expect(before.every((p) => opusBandwidthHz(p.payload) === 20000)).toBe(true);
+      expect(after.every((p) => opusBandwidthHz(p.payload) <= 8000)).toBe(true);
+      expectContiguous(sink.packets, 960, OPUS.payloadType); // one stream: numbering goes on across the switch
+      expect(Math.abs(measureFrequency(decode(OPUS, before), 48000) - 1000)).toBeLessThan(2);
+      expect(Math.abs(measureFrequency(decode(OPUS, after), 48000) - 600)).toBeLessThan(2);
+      expect(Math.abs(toneLevelDb(decode(OPUS, after), 48000, 600) - TONE_DB)).toBeLessThan(1);
+    } finally {
+      sender.stop();
+      full.stop();
+      voice.stop();
     }
   });
 
@@ -632,6 +670,7 @@ describe('AudioSender: codecs and formats', () => {
     const pcm = decode(OPUS, sink.packets).subarray(960 * (stats.silencePackets + 3));
     expect(Math.abs(measureFrequency(pcm, 48000) - 1000)).toBeLessThan(2);
     expect(Math.abs(toneLevelDb(pcm, 48000, 1000) - TONE_DB)).toBeLessThan(1);
+    expect(stats.encodeSampleRate).toBe(48000); // (not an Opus rate: converted to 48 kHz)
   });
 
   test('sequence numbers wrap at 2^16 and timestamps at 2^32 (initial values injected for the test)', async () => {

@@ -3,13 +3,20 @@
  * in; the negotiated codec's packets out, one per packet time. It converts
  * (AudioResampler), keeps a small buffer of converted samples cut into
  * packets, and encodes (OpusEncoder, or G.711). No timing, no RTP numbering.
+ *
+ * Opus takes 8, 12, 16, 24 and 48 kHz input and codes it at its 48 kHz RTP
+ * clock itself, so a track at one of those rates (a 16 kHz voice-agent
+ * reply, 24 kHz text-to-speech) is encoded at its own rate, with no
+ * resampling: the encoder is made for the rate of the first frame of a
+ * track. Other rates (44.1 kHz) are converted to 48 kHz, and a track that
+ * changes rate mid-stream is converted to the rate its encoder started with.
  * @packageDocumentation
  */
 import createDebug from 'debug';
 import { type AudioCodec, checkCodec } from './codec';
 import type { AudioFrame } from '../media/audio-frame';
 import { AudioResampler } from '../media/audio-resampler';
-import { OpusEncoder } from '../core/opus-encoder';
+import { OPUS_SAMPLE_RATES, OpusEncoder, type OpusSampleRate } from '../core/opus-encoder';
 import { alawEncode, ulawEncode } from '../core/g711';
 import type { ResamplerQuality } from '../core/resampler';
 import { checkBoolean, checkInteger, checkOneOf, closedError, invalidType } from '../core/validate';
@@ -226,7 +233,7 @@ class SampleFifo {
  * @internal
  */
 export class PacketEncoder {
-  /** The codec's clock rate, which is also the rate audio is encoded at. */
+  /** The codec's clock rate: the RTP timestamps' (audio may be encoded at a lower rate: {@link encodeRate}). */
   readonly sampleRate: number;
   /** Channels encoded: 1 for G.711; 1 or 2 for Opus (see {@link ResolvedOpusSettings.channels}). */
   readonly channels: number;
@@ -236,9 +243,11 @@ export class PacketEncoder {
   readonly opus: ResolvedOpusSettings | undefined;
   private readonly codec: AudioCodec;
   private readonly resampleQuality: ResamplerQuality;
-  private readonly packetValues: number;
+  private readonly ptimeMs: number;
+  private packetValues: number; // s16 values of one packet at the encode rate
   private readonly fifo = new SampleFifo();
-  private readonly silence: Int16Array;
+  private silence: Int16Array;
+  private rate: number; // the rate audio is handed to the encoder at
   private opusEncoder: OpusEncoder | undefined;
   private converter: AudioResampler | undefined;
   private nextInputPts = 0; // samples at inputRate
@@ -254,14 +263,15 @@ export class PacketEncoder {
     this.codec = codec;
     this.resampleQuality = options.resampleQuality;
     this.sampleRate = codec.clockRate;
+    this.rate = codec.clockRate;
+    this.ptimeMs = options.ptimeMs;
     this.samplesPerPacket = (codec.clockRate * options.ptimeMs) / 1000;
     if (codec.name === 'opus') {
       this.opus = resolveOpusSettings(where, codec, options.opus);
       this.channels = this.opus.channels;
-      const { application, channels, bitrate, complexity, fec, packetLossPercent, dtx } = this.opus;
-      const signal = opusSignal(this.opus);
-      this.opusEncoder = new OpusEncoder({ sampleRate: 48000, application, channels, bitrate, complexity, fec, packetLossPercent, dtx, signal });
-      log('Opus %s %s, %s bit/s, complexity %d, FEC %s at %d%% loss, DTX %s, signal %s', application, this.channels === 2 ? 'stereo' : 'mono', bitrate, complexity, fec ? 'on' : 'off', packetLossPercent, dtx ? 'on' : 'off', signal);
+      const { application, bitrate, complexity, fec, packetLossPercent, dtx } = this.opus;
+      this.opusEncoder = this.newOpusEncoder(48000);
+      log('Opus %s %s, %s bit/s, complexity %d, FEC %s at %d%% loss, DTX %s, signal %s', application, this.channels === 2 ? 'stereo' : 'mono', bitrate, complexity, fec ? 'on' : 'off', packetLossPercent, dtx ? 'on' : 'off', opusSignal(this.opus));
     } else {
       checkOpusOptions(where, options.opus); // a typo is still an error, though G.711 has no settings
       this.opus = undefined;
@@ -269,6 +279,11 @@ export class PacketEncoder {
     }
     this.packetValues = this.samplesPerPacket * this.channels;
     this.silence = new Int16Array(this.packetValues);
+  }
+
+  /** The rate audio is handed to the encoder at: the codec's clock rate, or for Opus the rate of the track (8, 12, 16, 24 or 48 kHz). */
+  get encodeRate(): number {
+    return this.rate;
   }
 
   /** Whole packets ready to encode. */
@@ -313,11 +328,13 @@ export class PacketEncoder {
   /** Converts a frame and buffers it. */
   push(frame: AudioFrame): void {
     if (this.isClosed) throw closedError('AudioSender', 'sender');
+    // A track's first frame (nothing buffered, no converter yet) sets the rate Opus is fed at.
+    if (this.converter === undefined && this.fifo.length === 0) this.encodeAt(frame.sampleRate);
     const converter = (this.converter ??= new AudioResampler({
-      rate: this.sampleRate,
+      rate: this.rate,
       channels: this.channels,
       format: 's16',
-      frameSize: this.samplesPerPacket,
+      frameSize: this.packetValues / this.channels, // one packet at the encode rate
       quality: this.resampleQuality,
     }));
     // Contiguous pts for the converter: it would fill a gap with silence (or
@@ -365,6 +382,25 @@ export class PacketEncoder {
   /** Encodes one packet of silence (through the encoder, so Opus keeps a continuous state). */
   encodeSilence(): Uint8Array {
     return this.encode(this.silence);
+  }
+
+  /** Opus: the encoder takes `inputRate` if Opus can (else 48 kHz); a new encoder when that changes. */
+  private encodeAt(inputRate: number): void {
+    if (!this.opus) return;
+    const rate = (OPUS_SAMPLE_RATES as readonly number[]).includes(inputRate) ? (inputRate as OpusSampleRate) : 48000;
+    if (rate === this.rate) return;
+    this.opusEncoder?.close();
+    this.opusEncoder = this.newOpusEncoder(rate);
+    this.rate = rate;
+    this.packetValues = ((rate * this.ptimeMs) / 1000) * this.channels;
+    this.silence = new Int16Array(this.packetValues);
+    log('Opus now fed at %d Hz', rate);
+  }
+
+  /** An Opus encoder for `sampleRate` input with the settings in force (the expected loss included). */
+  private newOpusEncoder(sampleRate: OpusSampleRate): OpusEncoder {
+    const { application, channels, bitrate, complexity, fec, packetLossPercent, dtx } = this.opus!;
+    return new OpusEncoder({ sampleRate, application, channels, bitrate, complexity, fec, packetLossPercent, dtx, signal: opusSignal(this.opus!) });
   }
 
   /** Frees the encoder and the converter. Idempotent. */

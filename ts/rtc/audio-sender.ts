@@ -112,6 +112,12 @@ export interface AudioSenderStats {
   bytesSent: number;
   /** Mean time to encode one packet, in µs. */
   meanEncodeMicros: number;
+  /**
+   * The rate audio is handed to the encoder at. Opus takes a track at 8, 12,
+   * 16, 24 or 48 kHz as it is (no resampling; libopus codes it at its 48 kHz
+   * RTP clock), other rates converted to 48 kHz; G.711: 8000.
+   */
+  encodeSampleRate: number;
   /** Times the clock gave up on catching up after the event loop was blocked (over 200 ms); the timestamps skip the lost time. */
   clockSlips: number;
   /** Packets the sink failed to send (threw or rejected). */
@@ -145,8 +151,9 @@ const OPTION_KEYS = ['codec', 'sink', 'track', 'ptimeMs', 'opus', 'readAhead', '
  *   (`'ended'`, and {@link done} resolves with `'ended'`), leaving no timer.
  *
  * Frames of any rate, channel count and format are converted to the codec's
- * (Opus 48 kHz mono, or stereo when the receiver asks with `stereo=1`; G.711
- * 8 kHz mono). RTP timestamps follow the sender's clock, not the track's
+ * (Opus mono, or stereo when the receiver asks with `stereo=1`; G.711 8 kHz
+ * mono). Opus is fed 8, 12, 16, 24 or 48 kHz audio at its own rate (libopus
+ * codes it at the 48 kHz RTP clock itself), other rates converted to 48 kHz. RTP timestamps follow the sender's clock, not the track's
  * pts, so gaps or jumps in a track never move the receiver's timeline.
  *
  * The sender owns the track it sends (like a `MediaRelay`): reading it
@@ -331,6 +338,7 @@ export class AudioSender extends EventEmitter {
       ...this.counters,
       bufferedPackets: this.currentState === 'stopped' ? 0 : this.encoder.readyPackets,
       meanEncodeMicros: this.encoder.meanEncodeMicros,
+      encodeSampleRate: this.encoder.encodeRate,
       packetLossPercent: this.encoder.opus?.packetLossPercent ?? 0,
     };
   }
