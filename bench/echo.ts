@@ -563,8 +563,8 @@ export function echoGoals(r: EchoResults): EchoGoal[] {
       (best ? ` (the echo process at ${fmt(best.echoCpuPercent, 1)}% of its core: about ${fmt(best.calls / (best.echoCpuPercent / 100), 0)} calls per core at ${fmt(best.cpuPerCallPercent, 2)}% per call)` : '') +
       (firstFailed ? `; ${firstFailed.calls} calls did not keep real time (worst call ${fmt(firstFailed.minFramesPerSecond, 1)} frames/s)` : '') +
       (r.serverMode
-        ? ". These calls ran the signaling server's echo mode (decoded to 16 kHz mono, sent back: converted to 48 kHz and encoded). "
-        : ". These are PeerSession echoes at 48 kHz; the signaling server's echo mode (VOXRTC_ECHO_MODE=server) also resamples each frame to 16 kHz and back. ") +
+        ? ". These calls ran the signaling server's echo mode (decoded to 16 kHz mono, sent back: encoded from 16 kHz). "
+        : ". These are PeerSession echoes at 48 kHz; the signaling server's echo mode (VOXRTC_ECHO_MODE=server) decodes to 16 kHz mono and encodes from it (the voice-agent path). ") +
       "For comparison, issue 5's figures for this machine class: libwebrtc's echo server about 60 calls per core, aiortc's about 31",
   });
   return goals;
@@ -578,7 +578,7 @@ function footnotes(r: EchoResults): Record<EchoNote, string> {
     'echo-setup':
       `Three processes: the echo process (\`bench/echo-server.ts\`, ${r.echoCpu}) runs only the callees: one \`new PeerSession({ loopback: true })\` per ` +
       `call, ${r.sessionOptions === null ? 'default settings' : `**not the defaults: ${r.sessionOptions}** (VOXRTC_ECHO_SESSION)`}, ` +
-      (r.serverMode ? "**running the signaling server's echo mode** (VOXRTC_ECHO_MODE=server: the remote track decoded to 16 kHz mono and sent back, converted to 48 kHz by its sender; otherwise as described below), " : '') +
+      (r.serverMode ? "**running the signaling server's echo mode** (VOXRTC_ECHO_MODE=server: the remote track decoded to 16 kHz mono and sent back, Opus fed at 16 kHz by its sender; otherwise as described below), " : '') +
       'answering with ' +
       '`s.addTrack(s.remoteTracks[0])`: RemoteAudioTrack (jitter buffer, Opus decode to 48 kHz mono s16, live mode: at most 2 frames queued) → ' +
       'AudioSender (live: each frame sent as it arrives, up to one packet time ahead of its 20 ms clock; Opus encode at the defaults: mono, 32 kbit/s, complexity 5, FEC following the loss the callers ' +

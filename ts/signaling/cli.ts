@@ -20,7 +20,7 @@ Options:
   --host H          interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --mode M          what each call does (default echo):
                       echo    your audio comes back, through the voice-agent path
-                              (decoded, 16 kHz mono, back to 48 kHz, encoded)
+                              (decoded to 16 kHz mono, encoded from 16 kHz)
                       play    plays --play FILE to every caller, in a loop
                       record  records every caller to --record-to FILE
   --play FILE       a WAV or Ogg Opus file (mode play; implies --mode play)

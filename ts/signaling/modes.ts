@@ -43,7 +43,7 @@ export function createMode(options: ModeOptions = {}): ModeSetup {
   const mode = options.mode ?? 'echo';
   switch (mode) {
     case 'echo':
-      return { mode, onSession: echoSession, session: { receive: { ...ECHO_RECEIVE } }, description: 'echo (voice-agent path: decoded to 16 kHz mono, back to 48 kHz, encoded)' };
+      return { mode, onSession: echoSession, session: { receive: { ...ECHO_RECEIVE } }, description: 'echo (voice-agent path: decoded to 16 kHz mono, encoded from 16 kHz at the 48 kHz Opus clock)' };
     case 'play': {
       const file = options.play;
       if (!file) throw new Error("mode 'play' needs a file: --play FILE (WAV or Ogg Opus)");
@@ -65,7 +65,8 @@ export function createMode(options: ModeOptions = {}): ModeSetup {
 /**
  * Echo through the voice-agent path: the remote track delivers 16 kHz mono
  * frames (`receive` option), the way a speech-to-text engine takes them, and
- * is sent straight back: the sender converts them up to 48 kHz and encodes.
+ * is sent straight back: the sender hands them to Opus at 16 kHz, which
+ * codes them at its 48 kHz RTP clock itself (no resampling in between).
  * As a remote track sent back out it is live audio (see
  * `AudioSenderOptions.live`): a stall or a burst is dropped, not queued, so
  * the echo's delay stays at about one packet.
