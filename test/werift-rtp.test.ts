@@ -6,8 +6,8 @@
  * order and the same values; clones and headers built for sending match too.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { RtpHeader, RtpPacket } from 'werift';
-import { newRtpHeader, newRtpPacket, speedUpWeriftRtp } from '../ts/rtc/werift-rtp';
+import { RtpHeader, RtpPacket, ntpTime } from 'werift';
+import { newRtpHeader, newRtpPacket, speedUpWeriftRtp, weriftNtpTime } from '../ts/rtc/werift-rtp';
 
 /** A deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -107,4 +107,29 @@ test('clone and headers for sending are what werift makes', () => {
   expect(fast).toBeInstanceOf(RtpPacket);
   expect(Object.keys(fast)).toEqual(Object.keys(slow));
   expect(fast.serialize().equals(slow.serialize())).toBe(true);
+});
+
+describe("werift's sender clock", () => {
+  test('weriftNtpTime gives exactly what werift\'s ntpTime gives, at 20,000 random times and at whole seconds', () => {
+    const next = random(7);
+    const real = performance.now.bind(performance);
+    let now = 0;
+    const spy = jest.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      const times: number[] = [];
+      for (let i = 0; i < 20_000; i++) times.push(real() + next() * 1e9);
+      // times at which the seconds are whole or have few digits (werift's string parsing is most fragile there)
+      const whole = Math.ceil((performance.timeOrigin - Date.UTC(1900, 0, 1)) / 1000) * 1000 - performance.timeOrigin + Date.UTC(1900, 0, 1);
+      for (let k = 0; k < 50; k++) times.push(whole + k * 1000, whole + k * 1000 + 0.5, whole + k * 1000 + 0.001);
+      let mismatches = 0;
+      for (const t of times) {
+        now = t;
+        if (weriftNtpTime(t) !== ntpTime()) mismatches++;
+      }
+      expect(mismatches).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(Math.abs(Number(weriftNtpTime() >> 32n) - Math.floor((Date.now() - Date.UTC(1900, 0, 1)) / 1000))).toBeLessThanOrEqual(1); // now, in seconds since 1900
+  });
 });

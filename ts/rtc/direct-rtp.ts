@@ -20,11 +20,11 @@
  */
 import * as dgram from 'node:dgram';
 import createDebug from 'debug';
-import { ntpTime } from 'werift';
 import type { NativeSrtpCipher } from '../core/native';
 import type { NativeSrtpCiphers } from './native-srtp';
 import type { ReceivedRtpPacket } from './rtp-packet';
 import type { OutgoingRtpPacket } from './rtp-packetizer';
+import { weriftNtpTime } from './werift-rtp';
 
 const log = createDebug('voxrtc:rtc:direct');
 
@@ -208,7 +208,7 @@ export class DirectRtp {
     const sequenceNumber = (packet.sequenceNumber + sender.seqOffset) & 0xffff;
     const timestamp = (packet.timestamp + sender.timestampOffset) >>> 0;
     const ssrc = sender.ssrc;
-    const ntp = ntpTime(); // (werift's own clock format, which its sender reports read back)
+    const ntp = weriftNtpTime(); // (werift's own clock format, which its sender reports read back)
     const header = this.header;
     header[0] = 0x80;
     header[1] = (packet.marker ? 0x80 : 0) | (sender.codec.payloadType & 0x7f);

@@ -8,7 +8,8 @@
  * `RtpPacket.prototype.clone` with versions that build the same objects (same prototype, same fields in the
  * same order, same values) with plain assignments and bit operations, and
  * {@link newRtpHeader} and {@link newRtpPacket} build packets for sending the
- * same way.
+ * same way. {@link weriftNtpTime} is werift's sender clock without its
+ * per-call string splitting and buffer round trip.
  *
  * The replacement checks itself before it takes over: a set of sample
  * packets (extensions of both RFC 8285 forms, CSRCs, padding) must parse to
@@ -199,4 +200,25 @@ export function speedUpWeriftRtp(): boolean {
   installed = true;
   log('cheaper RTP header parsing and copying installed in werift');
   return true;
+}
+
+/** 1900-01-01 (NTP's epoch, RFC 5905) to 1970-01-01, in ms. */
+const NTP_EPOCH_OFFSET_MS = -Date.UTC(1900, 0, 1);
+
+/**
+ * werift's `ntpTime()` at `nowMs` (a `performance.now()` reading): the
+ * format werift's sender keeps in `ntpTimestamp` and its RTCP sender reports
+ * and abs-send-time read back: the seconds since 1900 in the high 32 bits
+ * and, in the low 32, the digits after the decimal point of those seconds
+ * (as JavaScript prints them) read as an integer. The same value, computed
+ * with one number-to-string and no array or buffer: werift's version costs
+ * about 3 µs a call, per packet sent.
+ */
+export function weriftNtpTime(nowMs: number = performance.now()): bigint {
+  const seconds = (performance.timeOrigin + nowMs + NTP_EPOCH_OFFSET_MS) / 1000; // (werift's order of operations)
+  const text = String(seconds);
+  const dot = text.indexOf('.');
+  const whole = Number(dot < 0 ? text : text.slice(0, dot));
+  const fraction = dot < 0 ? 0 : Number(text.slice(dot + 1)); // (werift writes a missing fraction as 0)
+  return (BigInt(whole >>> 0) << 32n) | BigInt(fraction >>> 0);
 }
