@@ -27,13 +27,13 @@
  * runs the echo with other settings, for comparison; the CPU goal is then
  * not judged.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fmt, formatUs } from './format';
 import { type EchoReport, type LoadReport, type OfferArgs, loopbackOnly } from './echo-protocol';
-import { Rpc } from './ipc';
+import { type Child, startChild, stopChild } from './ipc';
 import { type ProfileSummary, summariseProfile } from './cpuprofile';
 import { FLOOR_DATAGRAM_BYTES, runUdpFloor } from './udp-floor';
 
@@ -202,42 +202,6 @@ function allowedCpus(): number[] {
 
 function hasTaskset(): boolean {
   return spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
-}
-
-interface Child {
-  process: ChildProcess;
-  rpc: Rpc;
-}
-
-function startChild(name: string, script: string, cpu: number | null, handlers: Record<string, (args: unknown) => unknown>): Child {
-  const node = process.execPath;
-  const pinned = cpu !== null;
-  // --no-warnings: the children count their warnings (VOXRTC_TRACK_UNREAD…) and report them instead of printing one per track.
-  // VOXRTC_ECHO_NODE_FLAGS: more Node/V8 flags for both children (e.g. '--perf-basic-prof --no-compact-code-space' for perf).
-  const flags = ['--no-warnings', ...(process.env.VOXRTC_ECHO_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean), script];
-  const child = spawn(pinned ? 'taskset' : node, pinned ? ['-c', String(cpu), node, ...flags] : flags, {
-    stdio: ['ignore', 2, 2, 'ipc'],
-    env: process.env,
-  });
-  const rpc = new Rpc(child, handlers, name);
-  child.on('exit', (code, signal) => rpc.fail(new Error(`the ${name} exited (${signal ?? `status ${code}`})`)));
-  child.on('error', (error) => rpc.fail(error));
-  return { process: child, rpc };
-}
-
-function stopChild(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      child.process.kill('SIGKILL');
-      resolve();
-    }, 5000);
-    child.process.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.process.disconnect();
-  });
 }
 
 // ------------------------------------------------------------- measuring ----

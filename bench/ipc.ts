@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
 /**
  * Request/response over a Node IPC channel (child_process 'ipc'), both ways:
  * the echo benchmark's three processes (bench/echo.ts, the orchestrator;
@@ -104,4 +106,47 @@ export class Rpc {
       }
     })();
   }
+}
+
+/** A benchmark child process and its IPC channel. */
+export interface Child {
+  process: ChildProcess;
+  rpc: Rpc;
+}
+
+/**
+ * Starts `node script ...args`, pinned to `cpu` with taskset (null: not
+ * pinned), stderr and stdout on this process's stderr, and an Rpc over its
+ * IPC channel that fails every call once it exits. `--no-warnings`: the
+ * children count their warnings (VOXRTC_TRACK_UNREAD…) and report them
+ * instead of printing one per track. VOXRTC_ECHO_NODE_FLAGS adds Node/V8
+ * flags (e.g. '--perf-basic-prof --no-compact-code-space' for perf).
+ */
+export function startChild(name: string, script: string, cpu: number | null, handlers: Record<string, Handler> = {}, args: string[] = []): Child {
+  const node = process.execPath;
+  const flags = ['--no-warnings', ...(process.env.VOXRTC_ECHO_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean), script, ...args];
+  const child = spawn(cpu !== null ? 'taskset' : node, cpu !== null ? ['-c', String(cpu), node, ...flags] : flags, {
+    stdio: ['ignore', 2, 2, 'ipc'],
+    env: process.env,
+  });
+  const rpc = new Rpc(child, handlers, name);
+  child.on('exit', (code, signal) => rpc.fail(new Error(`the ${name} exited (${signal ?? `status ${code}`})`)));
+  child.on('error', (error) => rpc.fail(error));
+  return { process: child, rpc };
+}
+
+/** Disconnects a child and waits for it to exit (SIGKILL after 5 s). */
+export function stopChild(child: Child): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      child.process.kill('SIGKILL');
+      resolve();
+    }, 5000);
+    child.process.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.process.disconnect();
+  });
 }

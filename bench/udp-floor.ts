@@ -15,9 +15,8 @@
  * `runUdpFloor` is called by bench/echo.ts; the same file is the two child
  * processes (`node udp-floor.js echo|load`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { Rpc } from './ipc';
+import { Rpc, startChild, stopChild } from './ipc';
 
 const FRAME_MS = 20;
 const PHASES = 20;
@@ -138,21 +137,12 @@ function loadChild(): void {
 
 // -------------------------------------------------------------- parent ----
 
-function start(role: 'echo' | 'load', cpu: number | null): { child: ChildProcess; rpc: Rpc } {
-  const node = process.execPath;
-  const args = [__filename, role];
-  const child = spawn(cpu === null ? node : 'taskset', cpu === null ? args : ['-c', String(cpu), node, ...args], { stdio: ['ignore', 2, 2, 'ipc'] });
-  const rpc = new Rpc(child, {}, `floor ${role} process`);
-  child.on('exit', (code, signal) => rpc.fail(new Error(`the floor ${role} process exited (${signal ?? `status ${code}`})`)));
-  return { child, rpc };
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs the floor for `calls` sockets: warm-up, then a `seconds` window. CPUs as in the echo benchmark (null: unpinned). */
 export async function runUdpFloor(options: { calls: number; seconds: number; echoCpu: number | null; loadCpu: number | null }): Promise<UdpFloorResult> {
-  const echo = start('echo', options.echoCpu);
-  const load = start('load', options.loadCpu);
+  const echo = startChild('floor echo process', __filename, options.echoCpu, {}, ['echo']);
+  const load = startChild('floor load process', __filename, options.loadCpu, {}, ['load']);
   try {
     await Promise.all([echo.rpc.ready, load.rpc.ready]);
     const ports = await echo.rpc.call<number[]>('open', { calls: options.calls });
@@ -170,7 +160,7 @@ export async function runUdpFloor(options: { calls: number; seconds: number; ech
       loadCpuPercent: (l.cpuUs / (l.wallMs * 1000)) * 100,
     };
   } finally {
-    for (const { child } of [echo, load]) if (child.connected) child.disconnect();
+    await Promise.all([stopChild(echo), stopChild(load)]);
   }
 }
 
