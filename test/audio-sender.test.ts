@@ -21,7 +21,7 @@ import { AudioSender, type AudioSenderOptions, type OutgoingRtpPacket } from '..
 import { OPUS, PCMA, PCMU, type AudioCodec } from '../ts/rtc/codec';
 import { RtpPacketizer } from '../ts/rtc/rtp-packetizer';
 import { opusHasFec } from '../ts/rtc/opus-toc';
-import { opusModes } from './helpers/opus';
+import { opusBandwidthHz, opusModes } from './helpers/opus';
 import { channel, concat, measureFrequency, rmsDb, toneLevelDb } from './helpers/audio';
 import { activeTimeouts, expectMediaStreamError, NeverTrack, rejection, sleep } from './helpers/media';
 
@@ -38,14 +38,6 @@ class CollectingSink {
   send(packet: OutgoingRtpPacket): void {
     this.packets.push({ ...packet, at: performance.now() });
   }
-}
-
-/** The audio bandwidth an Opus packet's TOC byte declares, in Hz (RFC 6716 §3.1): 4000 NB … 20000 FB. */
-function opusBandwidthHz(payload: Uint8Array): number {
-  const config = payload[0] >> 3;
-  if (config < 12) return [4000, 6000, 8000][config >> 2]; // SILK NB, MB, WB
-  if (config < 16) return config < 14 ? 12000 : 20000; // hybrid SWB, FB
-  return [4000, 8000, 12000, 20000][(config - 16) >> 2]; // CELT NB, WB, SWB, FB
 }
 
 /** Level of a sine of peak `amplitude` (re full scale) in dBFS RMS. */

@@ -10,3 +10,11 @@ export function opusModes(packets: Iterable<Uint8Array>): Record<string, number>
   }
   return counts;
 }
+
+/** The audio bandwidth an Opus packet's TOC byte declares, in Hz (RFC 6716 §3.1): 4000 NB … 20000 FB. */
+export function opusBandwidthHz(packet: Uint8Array): number {
+  const config = packet[0] >> 3;
+  if (config < 12) return [4000, 6000, 8000][config >> 2]; // SILK NB, MB, WB
+  if (config < 16) return config < 14 ? 12000 : 20000; // hybrid SWB, FB
+  return [4000, 8000, 12000, 20000][(config - 16) >> 2]; // CELT NB, WB, SWB, FB
+}

@@ -244,9 +244,8 @@ export class PacketEncoder {
   private readonly codec: AudioCodec;
   private readonly resampleQuality: ResamplerQuality;
   private readonly ptimeMs: number;
-  private packetValues: number; // s16 values of one packet at the encode rate
   private readonly fifo = new SampleFifo();
-  private silence: Int16Array;
+  private silence: Int16Array; // one packet of silence at the encode rate (its length: {@link packetValues})
   private rate: number; // the rate audio is handed to the encoder at
   private opusEncoder: OpusEncoder | undefined;
   private converter: AudioResampler | undefined;
@@ -277,13 +276,17 @@ export class PacketEncoder {
       this.opus = undefined;
       this.channels = 1;
     }
-    this.packetValues = this.samplesPerPacket * this.channels;
-    this.silence = new Int16Array(this.packetValues);
+    this.silence = new Int16Array(this.samplesPerPacket * this.channels);
   }
 
   /** The rate audio is handed to the encoder at: the codec's clock rate, or for Opus the rate of the track (8, 12, 16, 24 or 48 kHz). */
   get encodeRate(): number {
     return this.rate;
+  }
+
+  /** s16 values in one packet at the encode rate. */
+  private get packetValues(): number {
+    return this.silence.length;
   }
 
   /** Whole packets ready to encode. */
@@ -392,8 +395,7 @@ export class PacketEncoder {
     this.opusEncoder?.close();
     this.opusEncoder = this.newOpusEncoder(rate);
     this.rate = rate;
-    this.packetValues = ((rate * this.ptimeMs) / 1000) * this.channels;
-    this.silence = new Int16Array(this.packetValues);
+    this.silence = new Int16Array(((rate * this.ptimeMs) / 1000) * this.channels);
     log('Opus now fed at %d Hz', rate);
   }
 

@@ -153,8 +153,9 @@ const OPTION_KEYS = ['codec', 'sink', 'track', 'ptimeMs', 'opus', 'readAhead', '
  * Frames of any rate, channel count and format are converted to the codec's
  * (Opus mono, or stereo when the receiver asks with `stereo=1`; G.711 8 kHz
  * mono). Opus is fed 8, 12, 16, 24 or 48 kHz audio at its own rate (libopus
- * codes it at the 48 kHz RTP clock itself), other rates converted to 48 kHz. RTP timestamps follow the sender's clock, not the track's
- * pts, so gaps or jumps in a track never move the receiver's timeline.
+ * codes it at the 48 kHz RTP clock itself), other rates converted to 48 kHz.
+ * RTP timestamps follow the sender's clock, not the track's pts, so gaps or
+ * jumps in a track never move the receiver's timeline.
  *
  * The sender owns the track it sends (like a `MediaRelay`): reading it
  * anywhere else throws, because it would steal frames — send or record a
