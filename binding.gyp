@@ -22,6 +22,7 @@
         "native/src/addon.cc",
         "native/src/args.cc",
         "native/src/convert_functions.cc",
+        "native/src/datagram_channel_wrap.cc",
         "native/src/opus_decoder_wrap.cc",
         "native/src/opus_encoder_wrap.cc",
         "native/src/opus_errors.cc",

@@ -451,8 +451,8 @@ async function expectWatchdogClose(callee: PeerSession, closed: Promise<string>,
  * Drops everything a session's sockets would send, leaving them open: its
  * peer sees a network that went silent (a pulled cable, a suspended laptop).
  * This reaches into werift 0.24.4's internals (RTCPeerConnection →
- * iceTransports → connection.protocols → transport.send, and the socket the
- * direct RTP path writes to), for this test only.
+ * iceTransports → connection.protocols → transport.send, and the socket and
+ * native channel the direct RTP path writes to), for this test only.
  */
 function silenceNetwork(session: PeerSession): number {
   type Transport = { send: (...args: unknown[]) => Promise<void>; socket?: { send: (...args: unknown[]) => void } };
@@ -468,6 +468,11 @@ function silenceNetwork(session: PeerSession): number {
         silenced++;
       }
     }
+  }
+  // (and the native channel the direct RTP path sends through, where there is one)
+  const directPaths = (session as unknown as { directPaths: Map<object, { channel: { send: (...args: unknown[]) => boolean } | null }> }).directPaths;
+  for (const direct of directPaths.values()) {
+    if (direct.channel) direct.channel.send = () => true;
   }
   return silenced;
 }

@@ -6,6 +6,7 @@
 #include <samplerate.h>
 
 #include "convert_functions.h"
+#include "datagram_channel_wrap.h"
 #include "opus_decoder_wrap.h"
 #include "opus_encoder_wrap.h"
 #include "resampler_wrap.h"
@@ -21,6 +22,7 @@ class VoxrtcAddon : public Napi::Addon<VoxrtcAddon> {
                              InstanceValue("OpusDecoder", OpusDecoderWrap::Define(env)),
                              InstanceValue("Resampler", ResamplerWrap::Define(env)),
                              InstanceValue("SrtpCipher", SrtpCipherWrap::Define(env)),
+                             InstanceValue("DatagramChannel", DatagramChannelWrap::Define(env)),
                              InstanceValue("opusVersion", Napi::String::New(env, opus_get_version_string())),
                              InstanceValue("samplerateVersion", Napi::String::New(env, src_get_version())),
                          });

@@ -11,6 +11,8 @@ Napi::Function SrtpCipherWrap::Define(Napi::Env env) {
                      {
                          InstanceMethod<&SrtpCipherWrap::Protect>("protect"),
                          InstanceMethod<&SrtpCipherWrap::Unprotect>("unprotect"),
+                         InstanceMethod<&SrtpCipherWrap::ProtectInto>("protectInto"),
+                         InstanceMethod<&SrtpCipherWrap::UnprotectInto>("unprotectInto"),
                          InstanceMethod<&SrtpCipherWrap::Close>("close"),
                      });
 }
@@ -98,6 +100,56 @@ Napi::Value SrtpCipherWrap::Unprotect(const Napi::CallbackInfo& info) {
     return env.Null();
   }
   return out;
+}
+
+Napi::Value SrtpCipherWrap::ProtectInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "SrtpCipher.protectInto";
+  SrtpCipherCore& core = Core(env, where);
+  const ByteView header = GetBytes(info, 0, where, "header");
+  const ByteView payload = GetBytes(info, 1, where, "payload");
+  const uint32_t ssrc = GetUint32(info, 2, where, "ssrc");
+  const int sequence = GetInt(info, 3, 0, 65535, where, "sequence");
+  const uint32_t roc = GetUint32(info, 4, where, "roc");
+  const ByteView out = GetBytes(info, 5, where, "out");
+  if (header.length < 12) {
+    ThrowRange(env, std::string(where) + ": header must be at least 12 bytes; got " +
+                        std::to_string(header.length));
+  }
+  const size_t length = header.length + payload.length + core.tagLength();
+  if (out.length < length) {
+    ThrowRange(env, std::string(where) + ": out must hold at least " + std::to_string(length) +
+                        " bytes (header, payload and tag); got " + std::to_string(out.length));
+  }
+  if (!core.Protect(header.data, header.length, payload.data, payload.length, ssrc,
+                    static_cast<uint16_t>(sequence), roc, const_cast<uint8_t*>(out.data))) {
+    throw Napi::Error::New(env, std::string(where) + ": OpenSSL failed to encrypt the packet");
+  }
+  return Napi::Number::New(env, static_cast<double>(length));
+}
+
+Napi::Value SrtpCipherWrap::UnprotectInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "SrtpCipher.unprotectInto";
+  SrtpCipherCore& core = Core(env, where);
+  const ByteView packet = GetBytes(info, 0, where, "packet");
+  const int headerLength = GetInt(info, 1, 12, 65535, where, "headerLength");
+  const uint32_t ssrc = GetUint32(info, 2, where, "ssrc");
+  const int sequence = GetInt(info, 3, 0, 65535, where, "sequence");
+  const uint32_t roc = GetUint32(info, 4, where, "roc");
+  const ByteView out = GetBytes(info, 5, where, "out");
+  const size_t minimum = static_cast<size_t>(headerLength) + core.tagLength();
+  if (packet.length < minimum) return Napi::Number::New(env, -1);  // too short to authenticate
+  const size_t length = packet.length - core.tagLength();
+  if (out.length < length) {
+    ThrowRange(env, std::string(where) + ": out must hold at least " + std::to_string(length) +
+                        " bytes (the packet without its tag); got " + std::to_string(out.length));
+  }
+  if (!core.Unprotect(packet.data, packet.length, static_cast<size_t>(headerLength), ssrc,
+                      static_cast<uint16_t>(sequence), roc, const_cast<uint8_t*>(out.data))) {
+    return Napi::Number::New(env, -1);
+  }
+  return Napi::Number::New(env, static_cast<double>(length));
 }
 
 Napi::Value SrtpCipherWrap::Close(const Napi::CallbackInfo& info) {

@@ -54,6 +54,27 @@ export interface NativeResampler {
 export interface NativeSrtpCipher {
   protect(header: Uint8Array, payload: Uint8Array, ssrc: number, sequence: number, roc: number): Buffer;
   unprotect(packet: Uint8Array, headerLength: number, ssrc: number, sequence: number, roc: number): Buffer | null;
+  /** Writes header | encrypted payload | tag to `out`; returns its length. */
+  protectInto(header: Uint8Array, payload: Uint8Array, ssrc: number, sequence: number, roc: number, out: Uint8Array): number;
+  /** Checks the packet and writes header | payload to `out`; returns its length, or -1 when it does not authenticate. */
+  unprotectInto(packet: Uint8Array, headerLength: number, ssrc: number, sequence: number, roc: number, out: Uint8Array): number;
+  close(): void;
+}
+
+/**
+ * @internal The native DatagramChannel class: a bound UDP socket's descriptor
+ * (duplicated) read and written from native code. When readable it reads up
+ * to `slots` datagrams into `buffer` (slot i at i × `slotBytes`), writes
+ * length, flags (1: from the peer, 2: truncated), source port and family (4
+ * or 6) into `meta` at i × 4, and calls `onReadable(count, errno)`.
+ */
+export interface NativeDatagramChannel {
+  readonly buffer: Uint8Array;
+  readonly meta: Int32Array;
+  setPeer(address: string, port: number): void;
+  /** Sends `data[0, length)` to the peer at once; the bytes sent, or -errno. */
+  send(data: Uint8Array, length: number): number;
+  sourceAddress(slot: number): string;
   close(): void;
 }
 
@@ -64,6 +85,11 @@ export interface NativeBinding {
   Resampler: new (inputRate: number, outputRate: number, channels: number, quality: number) => NativeResampler;
   /** Absent from binaries built before it existed. */
   SrtpCipher?: new (profile: number, key: Uint8Array, salt: Uint8Array, authKey: Uint8Array | null) => NativeSrtpCipher;
+  /** Absent from binaries built before it existed. */
+  DatagramChannel?: (new (fd: number, onReadable: (count: number, errno: number) => void) => NativeDatagramChannel) & {
+    readonly slots: number;
+    readonly slotBytes: number;
+  };
   opusVersion: string;
   samplerateVersion: string;
   s16ToF32Into(input: Int16Array, out: Float32Array): void;

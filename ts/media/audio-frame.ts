@@ -45,6 +45,28 @@ export interface AudioFrameInit {
 }
 
 const INIT_KEYS = ['data', 'sampleRate', 'channels', 'format', 'layout', 'samplesPerChannel', 'pts', 'timeBase'];
+
+/**
+ * What voxrtc's own per-frame paths (decoders, resamplers, sources) build
+ * frames from: values they have already checked, handed over without an
+ * options object and without checking them again (see {@link checkedFrame}).
+ */
+class CheckedInit {
+  data: Pcm = new Int16Array(0);
+  sampleRate = 48000;
+  channels = 1;
+  pts = 0;
+}
+const checkedInit = new CheckedInit();
+const EMPTY = new Int16Array(0);
+
+/** `{ num: 1, den: rate }` per rate, shared by the frames {@link checkedFrame} makes (frozen: nothing can change it under another frame). */
+const sampleTimeBases = new Map<number, TimeBase>();
+function sampleTimeBase(rate: number): TimeBase {
+  let timeBase = sampleTimeBases.get(rate);
+  if (timeBase === undefined) sampleTimeBases.set(rate, (timeBase = Object.freeze({ num: 1, den: rate })));
+  return timeBase;
+}
 const LAYOUTS: readonly AudioLayout[] = ['interleaved', 'planar'];
 const FORMATS: readonly AudioFormat[] = ['s16', 'f32'];
 
@@ -80,6 +102,19 @@ export class AudioFrame {
 
   /** @throws TypeError or RangeError naming the field that is wrong and what it must be. */
   constructor(init: AudioFrameInit) {
+    if (init instanceof CheckedInit) {
+      // (an array of another realm, as the addon's are inside a vm context, is viewed as this realm's, as below)
+      const data = init.data instanceof Int16Array || init.data instanceof Float32Array ? init.data : checkFrameData('AudioFrame', init.data);
+      this.data = data;
+      this.format = data instanceof Float32Array ? 'f32' : 's16';
+      this.layout = 'interleaved';
+      this.sampleRate = init.sampleRate;
+      this.channels = init.channels;
+      this.samplesPerChannel = data.length / init.channels;
+      this.pts = init.pts;
+      this.timeBase = sampleTimeBase(init.sampleRate);
+      return;
+    }
     const where = 'AudioFrame';
     if (init === null || typeof init !== 'object') throw invalidType(where, 'init', 'an object with data and sampleRate', init);
     const o = checkOptions(where, init, INIT_KEYS);
@@ -244,6 +279,25 @@ export class AudioFrame {
   toString(): string {
     return `AudioFrame(${this.format} ${this.layout} ${this.sampleRate} Hz × ${this.channels}, ${this.samplesPerChannel} samples, pts ${this.pts})`;
   }
+}
+
+/**
+ * @internal An interleaved frame (time base 1/sampleRate) from values the
+ * caller has already checked: `data` an Int16Array or Float32Array holding a
+ * whole number of `channels`-channel samples, `sampleRate` 8000 to 192000,
+ * `channels` 1 to 8, `pts` a safe integer. For voxrtc's per-frame paths,
+ * where the public constructor's checks would run on every 20 ms of audio of
+ * every call; everything else builds frames with `new AudioFrame(init)`.
+ */
+export function checkedFrame(data: Pcm, sampleRate: number, channels: number, pts: number): AudioFrame {
+  const init = checkedInit;
+  init.data = data;
+  init.sampleRate = sampleRate;
+  init.channels = channels;
+  init.pts = pts;
+  const frame = new AudioFrame(init as unknown as AudioFrameInit);
+  init.data = EMPTY; // (holds no frame's samples between calls)
+  return frame;
 }
 
 function checkFrameData(where: string, value: unknown): Pcm {

@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import { AudioFrame, type AudioFormat, type AudioLayout } from './audio-frame';
+import { AudioFrame, checkedFrame, type AudioFormat, type AudioLayout } from './audio-frame';
 import { Resampler, type ResamplerQuality } from '../core/resampler';
 import { f32ToS16, s16ToF32 } from '../core/convert';
 import { type Pcm, checkInteger, checkOneOf, checkOptions, closedError, invalidType } from '../core/validate';
@@ -129,7 +129,10 @@ export class AudioResampler {
       }
     }
     if (!stream) stream = this.startStream(frame, ptsSamples, target.rate);
-    const interleaved = frame.to({ layout: 'interleaved', channels: target.channels }).data;
+    const interleaved =
+      frame.channels === target.channels && (frame.layout === 'interleaved' || frame.channels === 1)
+        ? frame.data
+        : frame.to({ layout: 'interleaved', channels: target.channels }).data;
     this.feed(stream, interleaved, out);
     stream.nextInputSample = ptsSamples + frame.samplesPerChannel;
     return out;
@@ -212,8 +215,10 @@ export class AudioResampler {
     const joined = concat(this.pending, t.format);
     let offset = 0; // in frames
     const take = (n: number): void => {
-      const data = joined.slice(offset * t.channels, (offset + n) * t.channels);
-      const frame = new AudioFrame({ data, sampleRate: t.rate, channels: t.channels, samplesPerChannel: n, pts: this.pendingPts });
+      // (all that is pending, in one piece: its samples as they are, shared with the frame they came in, as AudioFrame.to() shares them)
+      const whole = offset === 0 && n * t.channels === joined.length;
+      const data = whole ? joined : joined.slice(offset * t.channels, (offset + n) * t.channels);
+      const frame = checkedFrame(data, t.rate, t.channels, this.pendingPts);
       out.push(t.layout === 'planar' && t.channels > 1 ? frame.to({ layout: 'planar' }) : frame);
       this.pendingPts += n;
       offset += n;

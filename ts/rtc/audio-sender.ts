@@ -200,7 +200,7 @@ export class AudioSender extends EventEmitter {
   private graceTimer: NodeJS.Timeout | undefined;
   private readerWaiting: (() => void) | undefined;
   private abandonRead: (() => void) | undefined;
-  private readonly pendingReads = new WeakMap<MediaStreamTrack, Promise<AudioFrame>>();
+  private readonly pendingReads = new Map<MediaStreamTrack, Promise<AudioFrame>>(); // reads in flight, until they settle
   private startMs = 0; // when tick 0 was due (moved forward by clock slips)
   private silentRun = 0;
   private readonly live: boolean;
@@ -517,18 +517,25 @@ export class AudioSender extends EventEmitter {
   private readUnlessAbandoned(track: MediaStreamTrack): Promise<AudioFrame | undefined> {
     let pending = this.pendingReads.get(track);
     if (pending === undefined) {
-      const read = (track as unknown as TrackInternals)[kRead]();
-      pending = read;
-      this.pendingReads.set(track, read);
-      const forget = (): void => {
-        if (this.pendingReads.get(track) === read) this.pendingReads.delete(track);
-      };
-      read.then(forget, forget);
+      pending = (track as unknown as TrackInternals)[kRead]();
+      this.pendingReads.set(track, pending);
     }
     const read = pending;
+    const forget = (): void => {
+      if (this.pendingReads.get(track) === read) this.pendingReads.delete(track);
+    };
     return new Promise((resolve, reject) => {
       this.abandonRead = () => resolve(undefined);
-      read.then(resolve, reject); // (after an abandon: no-ops)
+      read.then(
+        (frame) => {
+          forget();
+          resolve(frame); // (after an abandon: a no-op)
+        },
+        (error: unknown) => {
+          forget();
+          reject(error);
+        },
+      );
     });
   }
 

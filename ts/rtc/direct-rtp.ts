@@ -24,6 +24,7 @@ import type { NativeSrtpCipher } from '../core/native';
 import type { NativeSrtpCiphers } from './native-srtp';
 import type { ReceivedRtpPacket } from './rtp-packet';
 import type { OutgoingRtpPacket } from './rtp-packetizer';
+import { SocketChannel } from './socket-channel';
 import { weriftNtpTime } from './werift-rtp';
 
 const log = createDebug('voxrtc:rtc:direct');
@@ -116,6 +117,20 @@ interface DirectStream {
   deliver: (packet: ReceivedRtpPacket) => void;
   /** Whether a payload type's codec is one this path decodes for werift (not RED, not RTX), by werift codec object. */
   codecs: Map<number, { codec: object; plain: boolean }>;
+  /** werift's SRTP state and receiver statistics of the stream, once they exist (werift keeps the same objects). */
+  srtpState: SsrcState | undefined;
+  statistics: WeriftStreamStatistics | undefined;
+}
+
+/** What the direct path keeps per werift sender it sends for. */
+interface SenderState {
+  ssrc: number;
+  /** werift's SRTP state of the sender's SSRC (the same object werift keeps). */
+  srtpState: SsrcState;
+  /** Records when the last packet was sent: werift's `ntpTimestamp` is derived from it when read (see {@link lazyNtpTimestamp}). */
+  sentAt: (nowMs: number) => void;
+  /** Gives the sender a plain `ntpTimestamp` again. */
+  restore: () => void;
 }
 
 /** Counters of the direct path, for `session.stats()`. */
@@ -137,14 +152,22 @@ export class DirectRtp {
   /** Counters (see {@link DirectRtpStats}). */
   readonly stats: DirectRtpStats = { packetsIn: 0, packetsOut: 0, dropped: 0 };
   private readonly streams = new Map<number, DirectStream>();
+  private readonly senders = new Map<WeriftSender, SenderState>();
+  /** What werift's receiver statistics read of a packet, filled in for each (they keep nothing of it). */
+  private readonly statisticsPacket = { header: { sequenceNumber: 0, timestamp: 0, serializeSize: 0 }, payload: { length: 0 } };
   private readonly tagBytes: number;
   private readonly header = Buffer.alloc(12 + 4 + 64);
   /** The rollover state a packet would leave, before it authenticates (werift's decryptRtp works on a copy too). */
   private readonly nextState: SsrcState = { rolloverCounter: 0, lastSequenceNumber: 0, rolloverHasProcessed: false };
   private socket: dgram.Socket | null;
-  private readonly weriftListeners: Array<(...args: unknown[]) => void>;
+  /** The socket read and written in native code, when the addon and the socket allow it (else Node's dgram, through {@link onMessage}). */
+  private readonly channel: SocketChannel | null;
+  /** Where a protected packet is written before the channel sends it (sent at once: reused). */
+  private readonly outgoing = Buffer.alloc(4096);
+  private readonly weriftListeners: Array<(...args: unknown[]) => void> = [];
   private readonly onMessage = (data: Buffer, info: dgram.RemoteInfo): void => {
-    if (this.take(data, info)) return;
+    const pair = this.transport.iceTransport.connection.nominated;
+    if (this.take(data, pair !== undefined && info.port === pair.remoteAddr[1] && info.address === pair.remoteAddr[0])) return;
     for (const listener of this.weriftListeners) listener.call(this.socket, data, info);
   };
 
@@ -158,9 +181,14 @@ export class DirectRtp {
   ) {
     this.tagBytes = remote.profile === GCM_PROFILE ? 16 : 10;
     this.socket = socket;
-    this.weriftListeners = socket.listeners('message') as Array<(...args: unknown[]) => void>;
-    socket.removeAllListeners('message');
-    socket.on('message', this.onMessage);
+    this.channel = SocketChannel.open(socket, (data, fromPeer) => this.take(data, fromPeer));
+    if (this.channel === null) {
+      this.weriftListeners.push(...(socket.listeners('message') as Array<(...args: unknown[]) => void>));
+      socket.removeAllListeners('message');
+      socket.on('message', this.onMessage);
+    }
+    const pair = transport.iceTransport.connection.nominated;
+    if (pair) this.channel?.setPeer(pair.remoteAddr);
   }
 
   /**
@@ -175,8 +203,9 @@ export class DirectRtp {
     const socket = transport.iceTransport?.connection?.nominated?.protocol?.transport?.socket;
     if (transport.state !== 'connected' || !local || !remote || !(socket instanceof dgram.Socket)) return null;
     if (typeof local.getSrtpSsrcState !== 'function' || typeof remote.updateRolloverCount !== 'function' || typeof remote.srtpSSRCStates !== 'object') return null;
-    log('direct RTP path on (SRTP profile %d)', remote.profile);
-    return new DirectRtp(transport, local, remote, ciphers.protect, ciphers.unprotect, socket);
+    const direct = new DirectRtp(transport, local, remote, ciphers.protect, ciphers.unprotect, socket);
+    log('direct RTP path on (SRTP profile %d, socket read by %s)', remote.profile, direct.channel ? 'native code' : "Node's dgram");
+    return direct;
   }
 
   /**
@@ -186,7 +215,7 @@ export class DirectRtp {
    */
   receive(ssrc: number, receiver: WeriftReceiver, deliver: (packet: ReceivedRtpPacket) => void): void {
     if (this.socket === null || this.streams.has(ssrc) || receiver.twccEnabled) return;
-    this.streams.set(ssrc, { receiver, deliver, codecs: new Map() });
+    this.streams.set(ssrc, { receiver, deliver, codecs: new Map(), srtpState: undefined, statistics: undefined });
     log('remote stream %d on the direct path', ssrc);
   }
 
@@ -208,36 +237,57 @@ export class DirectRtp {
     const sequenceNumber = (packet.sequenceNumber + sender.seqOffset) & 0xffff;
     const timestamp = (packet.timestamp + sender.timestampOffset) >>> 0;
     const ssrc = sender.ssrc;
-    const ntp = weriftNtpTime(); // (werift's own clock format, which its sender reports read back)
+    let state = this.senders.get(sender);
+    if (state === undefined || state.ssrc !== ssrc) state = this.track(sender);
+    const now = performance.now();
     const header = this.header;
     header[0] = 0x80;
     header[1] = (packet.marker ? 0x80 : 0) | (sender.codec.payloadType & 0x7f);
     header.writeUInt16BE(sequenceNumber, 2);
     header.writeUInt32BE(timestamp, 4);
     header.writeUInt32BE(ssrc, 8);
-    const headerLength = this.writeExtensions(sender, ntp);
+    const headerLength = this.writeExtensions(sender, now);
     if (headerLength < 0) return false;
 
     // werift's sender state, as its sendRtp leaves it (its RTCP sender reports read it)
     sender.sequenceNumber = sequenceNumber;
     sender.timestamp = timestamp;
-    sender.ntpTimestamp = ntp;
+    state.sentAt(now);
     sender.rtpTimestamp = timestamp;
     sender.octetCount += packet.payload.length;
     sender.headerBytesSent += headerLength;
     sender.packetCount = (sender.packetCount + 1) >>> 0;
 
-    const state = this.local.getSrtpSsrcState(ssrc);
-    this.local.updateRolloverCount(sequenceNumber, state);
-    const protectedPacket = this.protector.protect(header.subarray(0, headerLength), packet.payload, ssrc, sequenceNumber, state.rolloverCounter);
-    transport.bytesSent += protectedPacket.length;
+    const srtp = state.srtpState;
+    this.local.updateRolloverCount(sequenceNumber, srtp);
+    const length = headerLength + packet.payload.length + this.tagBytes;
+    const channel = this.channel;
+    if (channel !== null && length <= this.outgoing.length) {
+      const out = this.outgoing;
+      this.protector.protectInto(header.subarray(0, headerLength), packet.payload, ssrc, sequenceNumber, srtp.rolloverCounter, out);
+      channel.setPeer(pair.remoteAddr);
+      if (!channel.send(out, length)) socket.send(Buffer.from(out.subarray(0, length)), pair.remoteAddr[1], pair.remoteAddr[0]);
+    } else {
+      // (a slice of Node's buffer pool, not an ArrayBuffer of its own: the socket holds it until sent, nothing else sees it)
+      const out = Buffer.allocUnsafe(length);
+      this.protector.protectInto(header.subarray(0, headerLength), packet.payload, ssrc, sequenceNumber, srtp.rolloverCounter, out);
+      socket.send(out, pair.remoteAddr[1], pair.remoteAddr[0]);
+    }
+    transport.bytesSent += length;
     transport.packetsSent++;
-    socket.send(protectedPacket, pair.remoteAddr[1], pair.remoteAddr[0]);
     pair.packetsSent++;
-    pair.bytesSent += protectedPacket.length;
+    pair.bytesSent += length;
     this.stats.packetsOut++;
     if (!sender.rtcpRunning) void sender.runRtcp();
     return true;
+  }
+
+  /** Starts keeping per-sender state for `sender` (its first packet on this path, or a new SSRC). */
+  private track(sender: WeriftSender): SenderState {
+    this.senders.get(sender)?.restore();
+    const state: SenderState = { ssrc: sender.ssrc, srtpState: this.local.getSrtpSsrcState(sender.ssrc), ...lazyNtpTimestamp(sender) };
+    this.senders.set(sender, state);
+    return state;
   }
 
   /** Gives the socket back to werift (its own listeners again); later packets all go werift's way. */
@@ -246,8 +296,14 @@ export class DirectRtp {
     if (socket === null) return;
     this.socket = null;
     this.streams.clear();
-    socket.removeListener('message', this.onMessage);
-    for (const listener of this.weriftListeners) socket.on('message', listener);
+    for (const state of this.senders.values()) state.restore();
+    this.senders.clear();
+    if (this.channel !== null) {
+      this.channel.close();
+    } else {
+      socket.removeListener('message', this.onMessage);
+      for (const listener of this.weriftListeners) socket.on('message', listener);
+    }
     log('direct RTP path off (%d packets in, %d out, %d dropped)', this.stats.packetsIn, this.stats.packetsOut, this.stats.dropped);
   }
 
@@ -256,7 +312,7 @@ export class DirectRtp {
    * werift's sender does (one-byte form, RFC 8285, in id order), and
    * returns the header's length, or -1 for an extension this does not write.
    */
-  private writeExtensions(sender: WeriftSender, ntp: bigint): number {
+  private writeExtensions(sender: WeriftSender, nowMs: number): number {
     const extensions = sender.headerExtensions;
     if (extensions.length === 0) return 12;
     const header = this.header;
@@ -281,7 +337,7 @@ export class DirectRtp {
         offset += 3;
       } else if (uri === URI_ABS_SEND_TIME) {
         header[offset] = (id << 4) | 2;
-        header.writeUIntBE(Number((ntp >> 14n) & 0xffffffn), offset + 1, 3);
+        header.writeUIntBE(Number((weriftNtpTime(nowMs) >> 14n) & 0xffffffn), offset + 1, 3);
         offset += 4;
       } else if (uri === URI_RID || uri === URI_RRID) {
         if ((uri === URI_RID ? sender.rtpStreamId : sender.repairedRtpStreamId) !== undefined) return -1;
@@ -297,17 +353,26 @@ export class DirectRtp {
     return padded;
   }
 
-  /** Handles one datagram if it is SRTP for a registered stream from the nominated pair; false hands it to werift. */
-  private take(data: Buffer, info: dgram.RemoteInfo): boolean {
+  /**
+   * Handles one datagram (valid only during the call) if it is SRTP for a
+   * registered stream from the nominated pair (`fromPeer`: its source is the
+   * pair's remote address); false hands it to werift.
+   */
+  private take(data: Uint8Array, fromPeer: boolean): boolean {
     const length = data.length;
     if (length < 12 + this.tagBytes || (data[0] & 0xc0) !== 0x80) return false;
     const second = data[1];
     if (second >= 192 && second <= 223) return false; // RTCP (RFC 5761)
-    const ssrc = data.readUInt32BE(8);
+    const ssrc = readUint32(data, 8);
     const stream = this.streams.get(ssrc);
     if (stream === undefined) return false;
     const pair = this.transport.iceTransport.connection.nominated;
-    if (!pair || pair.protocol.transport.socket !== this.socket || info.port !== pair.remoteAddr[1] || info.address !== pair.remoteAddr[0]) return false;
+    if (!pair || pair.protocol.transport.socket !== this.socket) return false;
+    if (this.channel !== null && !this.channel.isPeer(pair.remoteAddr)) {
+      this.channel.setPeer(pair.remoteAddr); // (a new nominated pair: this datagram was checked against the old one)
+      return false;
+    }
+    if (!fromPeer) return false;
     const payloadType = second & 0x7f;
     const receiver = stream.receiver;
     const codec = receiver.codecs[payloadType];
@@ -322,7 +387,7 @@ export class DirectRtp {
     let headerLength = 12 + 4 * (data[0] & 0x0f);
     if ((data[0] & 0x10) !== 0) {
       if (headerLength + 4 > length) return false;
-      headerLength += 4 + 4 * data.readUInt16BE(headerLength + 2);
+      headerLength += 4 + 4 * ((data[headerLength + 2] << 8) | data[headerLength + 3]);
     }
     if (headerLength > length - this.tagBytes) return false;
 
@@ -331,35 +396,79 @@ export class DirectRtp {
     pair.bytesReceived += length;
     this.transport.packetsReceived++;
     this.transport.bytesReceived += length;
-    const sequenceNumber = data.readUInt16BE(2);
+    const sequenceNumber = (data[2] << 8) | data[3];
     // werift's SrtpContext.decryptRtp: the rollover counter on a copy, kept only if the packet authenticates
-    const existing = this.remote.srtpSSRCStates[ssrc];
+    const existing = (stream.srtpState ??= this.remote.srtpSSRCStates[ssrc]);
     const next = this.nextState;
     next.rolloverCounter = existing?.rolloverCounter ?? 0;
     next.lastSequenceNumber = existing?.lastSequenceNumber ?? 0;
     next.rolloverHasProcessed = existing?.rolloverHasProcessed;
     this.remote.updateRolloverCount(sequenceNumber, next);
-    const plain = this.unprotector.unprotect(data, headerLength, ssrc, sequenceNumber, next.rolloverCounter);
-    let end = plain === null ? 0 : plain.length;
-    if (plain !== null && (data[0] & 0x20) !== 0) {
+    // (the payload goes on to the jitter buffer and decoder only: a slice of Node's buffer pool serves)
+    const plain = Buffer.allocUnsafe(length - this.tagBytes);
+    const plainLength = this.unprotector.unprotectInto(data, headerLength, ssrc, sequenceNumber, next.rolloverCounter, plain);
+    let end = plainLength;
+    if (plainLength >= 0 && (data[0] & 0x20) !== 0) {
       const padding = end > headerLength ? plain[end - 1] : 0;
       end = padding === 0 || padding > end - headerLength ? -1 : end - padding;
     }
-    if (plain === null || end < 0) {
+    if (end < 0) {
       this.stats.dropped++;
-      log('dropping an SRTP packet that %s (ssrc %d, sequence %d)', plain === null ? 'does not authenticate' : 'has padding that does not fit', ssrc, sequenceNumber);
+      log('dropping an SRTP packet that %s (ssrc %d, sequence %d)', plainLength < 0 ? 'does not authenticate' : 'has padding that does not fit', ssrc, sequenceNumber);
       return true;
     }
-    const state = existing ?? (this.remote.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: 0, lastSequenceNumber: 0 } as SsrcState);
+    const state = existing ?? (stream.srtpState = this.remote.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: 0, lastSequenceNumber: 0 } as SsrcState);
     state.rolloverCounter = next.rolloverCounter;
     state.lastSequenceNumber = next.lastSequenceNumber;
     state.rolloverHasProcessed = next.rolloverHasProcessed;
 
-    const timestamp = data.readUInt32BE(4);
+    const timestamp = readUint32(data, 4);
     const payload = plain.subarray(headerLength, end);
-    receiver.remoteStreams[ssrc]?.add({ header: { sequenceNumber, timestamp, serializeSize: headerLength }, payload });
+    const statistics = (stream.statistics ??= receiver.remoteStreams[ssrc]);
+    if (statistics !== undefined) {
+      const counted = this.statisticsPacket;
+      counted.header.sequenceNumber = sequenceNumber;
+      counted.header.timestamp = timestamp;
+      counted.header.serializeSize = headerLength;
+      counted.payload.length = payload.length;
+      statistics.add(counted);
+    }
     this.stats.packetsIn++;
     stream.deliver({ payloadType, sequenceNumber, timestamp, ssrc, marker: (second & 0x80) !== 0, payload, arrivalMs: performance.now() });
     return true;
   }
+}
+
+/** A big-endian 32-bit unsigned integer at `offset`. */
+function readUint32(data: Uint8Array, offset: number): number {
+  return ((data[offset] << 24) | (data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3]) >>> 0;
+}
+
+/**
+ * Makes werift's `sender.ntpTimestamp` (read only by its RTCP sender reports,
+ * every second or so) a value derived when read from the time of the last
+ * packet the direct path sent, instead of a BigInt computed for every packet.
+ * werift's own sendRtp still writes it as before (the setter keeps its value).
+ */
+function lazyNtpTimestamp(sender: WeriftSender): Pick<SenderState, 'sentAt' | 'restore'> {
+  let value = sender.ntpTimestamp;
+  let sentAtMs: number | undefined;
+  const read = (): bigint => (sentAtMs === undefined ? value : weriftNtpTime(sentAtMs));
+  Object.defineProperty(sender, 'ntpTimestamp', {
+    configurable: true,
+    enumerable: true,
+    get: read,
+    set: (ntp: bigint) => {
+      value = ntp;
+      sentAtMs = undefined;
+    },
+  });
+  return {
+    sentAt: (nowMs) => {
+      sentAtMs = nowMs;
+    },
+    restore: () => {
+      Object.defineProperty(sender, 'ntpTimestamp', { configurable: true, enumerable: true, writable: true, value: read() });
+    },
+  };
 }

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import createDebug from 'debug';
-import { AudioFrame, type AudioFormat } from '../media/audio-frame';
+import { type AudioFrame, type AudioFormat, checkedFrame } from '../media/audio-frame';
 import { AudioResampler } from '../media/audio-resampler';
 import { FrameQueue } from '../media/frame-queue';
 import { MediaStreamTrack } from '../media/media-stream-track';
@@ -181,7 +181,8 @@ export class RemoteAudioTrack extends MediaStreamTrack {
   private marksHead = 0;
   private readonly latency = new LatencyWindow(500);
   private readonly deliveryLatency = new LatencyWindow(500);
-  private readonly completedBy = new WeakMap<AudioFrame, number>(); // frame → arrival of the packet that completed it
+  private readonly completions: number[] = []; // [frame pts, arrival of the packet that completed it] pairs of queued frames, oldest first
+  private completionsHead = 0;
   private readonly holding = new LatencyWindow(500);
   private readonly counters = {
     packetsIgnored: 0,
@@ -304,8 +305,7 @@ export class RemoteAudioTrack extends MediaStreamTrack {
       }
     }
     const frame = await this.queue.shift();
-    const arrival = frame && this.completedBy.get(frame);
-    if (arrival !== undefined) this.deliveryLatency.add(performance.now() - arrival);
+    if (frame !== undefined) this.delivered(frame.pts);
     if (frame === undefined) {
       this.stop();
       throw this.endedError();
@@ -427,7 +427,7 @@ export class RemoteAudioTrack extends MediaStreamTrack {
   private produce(pcm: Int16Array, now: number, arrivalMs: number | undefined, paced = false): void {
     const samples = pcm.length / this.decoder.channels;
     if (samples === 0) return;
-    const frame = new AudioFrame({ data: pcm, sampleRate: this.decoder.sampleRate, channels: this.decoder.channels, pts: this.inputPts });
+    const frame = checkedFrame(pcm, this.decoder.sampleRate, this.decoder.channels, this.inputPts);
     this.inputPts += samples;
     const ms = (samples * 1000) / this.decoder.sampleRate;
     this.dueAt = paced ? this.dueAt + ms : Math.max(this.dueAt, now) + ms;
@@ -446,11 +446,32 @@ export class RemoteAudioTrack extends MediaStreamTrack {
       this.latency.add(now - completedBy);
       this.marksHead += 2;
     }
-    if (completedBy !== undefined) this.completedBy.set(frame, completedBy);
     if (this.marksHead > 256 && this.marksHead * 2 > marks.length) {
       marks.splice(0, this.marksHead);
       this.marksHead = 0;
     }
+    if (completedBy !== undefined) {
+      const completions = this.completions;
+      completions.push(frame.pts, completedBy);
+      // (no more than the queue can hold: the marks of frames dropped unread go too)
+      if (completions.length - this.completionsHead > 2 * this.queue.capacity) this.completionsHead += 2;
+      if (this.completionsHead > 256 && this.completionsHead * 2 > completions.length) {
+        completions.splice(0, this.completionsHead);
+        this.completionsHead = 0;
+      }
+    }
+  }
+
+  /** A frame was handed to the reader: the delivery latency of the packet that completed it, if one did. */
+  private delivered(pts: number): void {
+    const completions = this.completions;
+    let head = this.completionsHead;
+    while (head < completions.length && completions[head] < pts) head += 2; // (frames dropped unread)
+    if (head < completions.length && completions[head] === pts) {
+      this.deliveryLatency.add(performance.now() - completions[head + 1]);
+      head += 2;
+    }
+    this.completionsHead = head;
   }
 
   private warnUnread(): void {
