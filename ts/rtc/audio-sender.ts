@@ -198,6 +198,7 @@ export class AudioSender extends EventEmitter {
   private failure: Error | undefined;
   private tickerWaiting: (() => void) | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  private graceImmediate: NodeJS.Immediate | undefined;
   private readerWaiting: (() => void) | undefined;
   private abandonRead: (() => void) | undefined;
   private readonly pendingReads = new Map<MediaStreamTrack, Promise<AudioFrame>>(); // reads in flight, until they settle
@@ -246,7 +247,7 @@ export class AudioSender extends EventEmitter {
     this.encoder = new PacketEncoder({ codec: this.codec, ptimeMs: this.ptimeMs, opus: o.opus as OpusSendOptions | undefined, resampleQuality });
     this.samplesPerPacket = this.encoder.samplesPerPacket;
     this.clock = new PacingClock(this.ptimeMs);
-    this.graceMs = Math.min(this.ptimeMs / 2, 10);
+    this.graceMs = this.live ? this.ptimeMs : Math.min(this.ptimeMs / 2, 10);
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.attach(track);
     log('%s: %s, %d ms packets, read-ahead %d', this.describe(), this.codecLabel(), this.ptimeMs, this.readAhead);
@@ -379,7 +380,7 @@ export class AudioSender extends EventEmitter {
       if (this.encoder.readyPackets === 0 && this.current !== null && !this.ending) {
         // Not there yet: a frame due now may be a few ms behind the tick.
         const wait = this.startMs + tick * interval + this.graceMs - now;
-        if (wait > 0) await this.waitForAudio(wait);
+        await this.waitForAudio(wait);
         if (this.currentState !== 'running') return;
       }
       if (this.encoder.readyPackets > 0) {
@@ -447,17 +448,29 @@ export class AudioSender extends EventEmitter {
     }
   }
 
-  /** Resolves when audio is buffered, the track changes, the sender stops, or after `ms`. */
+  /**
+   * Resolves when audio is buffered, the track changes, the sender stops, or
+   * after `ms` (0 or less: at once) and one more turn of the event loop's
+   * I/O: audio that has reached the process by then (a packet waiting in a
+   * socket while a busy loop ran its timers first) still counts as in time.
+   */
   private waitForAudio(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(this.graceTimer);
+        clearImmediate(this.graceImmediate);
         this.graceTimer = undefined;
+        this.graceImmediate = undefined;
         this.tickerWaiting = undefined;
         resolve();
       };
+      const afterIo = (): void => {
+        this.graceTimer = undefined;
+        this.graceImmediate = setImmediate(done); // (the check phase: after this turn's poll for I/O)
+      };
       this.tickerWaiting = done;
-      this.graceTimer = setTimeout(done, ms);
+      if (ms > 0) this.graceTimer = setTimeout(afterIo, ms);
+      else afterIo();
     });
   }
 
@@ -599,7 +612,9 @@ export class AudioSender extends EventEmitter {
     this.currentState = 'stopped';
     this.abort.abort(); // clears the clock's timer
     clearTimeout(this.graceTimer);
+    clearImmediate(this.graceImmediate);
     this.graceTimer = undefined;
+    this.graceImmediate = undefined;
     this.tickerWaiting = undefined;
     this.abandonRead?.();
     this.abandonRead = undefined;
