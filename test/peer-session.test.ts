@@ -122,11 +122,12 @@ describe('two peers on 127.0.0.1', () => {
 
 describe('FEC follows the loss the peer reports', () => {
   test('15% loss on the way out: the peer’s RTCP reports turn FEC on, and the receiver rebuilds lost packets from it', async () => {
-    const { caller, callee, tone } = await connect({ caller: { impairOutgoing: { loss: 0.15, seed: 11 } }, frequency: 1000 });
+    // (the callee reports every 0.5–1.5 s here, not every 2.5–7.5 s as by default)
+    const { caller, callee, tone } = await connect({ caller: { impairOutgoing: { loss: 0.15, seed: 11 } }, callee: { rtcpIntervalMs: 1000 }, frequency: 1000 });
     try {
       const track = callee.remoteTracks[0];
       expect(caller.stats().senders[0].packetLossPercent).toBe(0); // clean until a report says otherwise
-      const frames = await takeFrames(track, 250); // 5 s: werift reports every 0.5–1.5 s
+      const frames = await takeFrames(track, 250); // 5 s
       for (let i = 1; i < frames.length; i++) expect(frames[i].pts).toBe(frames[i - 1].pts + frames[i - 1].samplesPerChannel);
       const sent = caller.stats().senders[0];
       expect(sent.lossReports).toBeGreaterThanOrEqual(2);
@@ -144,7 +145,7 @@ describe('FEC follows the loss the peer reports', () => {
   });
 
   test('a clean network: reports of no loss keep FEC off', async () => {
-    const { caller, callee, tone } = await connect({ frequency: 440 });
+    const { caller, callee, tone } = await connect({ callee: { rtcpIntervalMs: 1000 }, frequency: 440 });
     try {
       await takeFrames(callee.remoteTracks[0], 150);
       const sent = caller.stats().senders[0];

@@ -18,6 +18,7 @@ import { Impairment, type ImpairmentOptions } from './impairment';
 import { peerConfig, resolveNetwork, type NetworkOptions, type ResolvedNetwork } from './peer-config';
 import { RemoteAudioTrack, type RemoteAudioTrackOptions } from './remote-audio-track';
 import { checkRemoteSdp } from './sdp-check';
+import { DEFAULT_RTCP_INTERVAL_MS, useRtcpInterval } from './rtcp-reports';
 import { useNativeSrtp, type DtlsTransportWithSrtp } from './native-srtp';
 import { DirectRtp, type DirectRtpStats, type WeriftDtlsTransport, type WeriftReceiver, type WeriftSender } from './direct-rtp';
 import { newRtpHeader, newRtpPacket, receivedRtpPacket, speedUpWeriftRtp } from './werift-rtp';
@@ -72,6 +73,14 @@ export interface PeerSessionOptions extends NetworkOptions {
    * false sends every packet through werift (for comparison).
    */
   directRtp?: boolean;
+  /**
+   * Mean interval of the RTCP sender and receiver reports this session
+   * sends, in ms (each interval is drawn from 0.5 to 1.5 × this; 500 to
+   * 60000). Default 5000: RFC 3550's minimum, and what libwebrtc uses for
+   * audio. The peer's reports drive this session's Opus FEC (see
+   * `opus.packetLossPercent`); these drive the peer's.
+   */
+  rtcpIntervalMs?: number;
 }
 
 /** Counters of a session, for logs, dashboards and tests. */
@@ -128,7 +137,7 @@ export class PeerSession extends EventEmitter {
   readonly remoteTracks: RemoteAudioTrack[] = [];
   private readonly pc: RTCPeerConnection;
   private readonly network: ResolvedNetwork;
-  private readonly options: Required<Pick<PeerSessionOptions, 'maxQueueFrames'>> & PeerSessionOptions;
+  private readonly options: Required<Pick<PeerSessionOptions, 'maxQueueFrames' | 'rtcpIntervalMs'>> & PeerSessionOptions;
   private readonly registry: SessionRegistry<PeerSession>;
   private readonly watchdog: SessionWatchdog;
   private readonly senders: AudioSender[] = [];
@@ -154,7 +163,7 @@ export class PeerSession extends EventEmitter {
     const o = checkOptions(where, options, [
       'iceServers', 'loopback', 'ipv6', 'portRange', 'codecs', 'receive', 'maxQueueFrames', 'opus',
       'connectTimeoutMs', 'disconnectGraceMs', 'mediaTimeoutMs', 'registry', 'impairIncoming', 'impairOutgoing', 'nativeSrtp',
-      'directRtp',
+      'directRtp', 'rtcpIntervalMs',
     ]);
     if (o.nativeSrtp !== undefined) checkBoolean(where, 'options.nativeSrtp', o.nativeSrtp);
     if (o.directRtp !== undefined) checkBoolean(where, 'options.directRtp', o.directRtp);
@@ -162,6 +171,7 @@ export class PeerSession extends EventEmitter {
     this.options = {
       ...options,
       maxQueueFrames: checkInteger(where, 'options.maxQueueFrames', o.maxQueueFrames ?? 50, 1, 3000),
+      rtcpIntervalMs: checkInteger(where, 'options.rtcpIntervalMs', o.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS, 500, 60_000),
     };
     const connectTimeoutMs = checkInteger(where, 'options.connectTimeoutMs', o.connectTimeoutMs ?? 15000, 100, 3_600_000);
     const disconnectGraceMs = checkInteger(where, 'options.disconnectGraceMs', o.disconnectGraceMs ?? 5000, 0, 3_600_000);
@@ -385,6 +395,7 @@ export class PeerSession extends EventEmitter {
       maxQueueFrames: this.options.maxQueueFrames,
     });
     this.remoteTracks.push(track);
+    useRtcpInterval('receiver', transceiver.receiver, this.options.rtcpIntervalMs);
     let impairment: Impairment<ReceivedRtpPacket> | undefined;
     if (this.options.impairIncoming) {
       // (a delayed packet arrives when the impairment lets it through)
@@ -428,6 +439,7 @@ export class PeerSession extends EventEmitter {
         return transceiver.sender.sendRtp(newRtpPacket(header, Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength)));
       };
       const weriftSender = transceiver.sender as unknown as WeriftSender;
+      useRtcpInterval('sender', transceiver.sender, this.options.rtcpIntervalMs);
       const toNetwork = (packet: OutgoingRtpPacket): Promise<void> | undefined =>
         this.directPaths.get(transceiver.sender.dtlsTransport)?.send(weriftSender, packet) ? undefined : toWerift(packet);
       let impairment: Impairment<OutgoingRtpPacket> | undefined;
