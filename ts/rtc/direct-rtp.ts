@@ -5,7 +5,9 @@
  * demultiplexing, RTP router and receiver; sender, DTLS, ICE, socket), with
  * objects and promises per packet. A packet on
  * the direct path is read or written once: its header in place, SRTP in one
- * native call, then the remote track or the socket.
+ * native call, then the remote track or the socket. The socket itself is
+ * read and written in native code when the addon can ({@link SocketChannel}),
+ * else through Node's dgram.
  *
  * werift keeps everything else and the state both paths share: ICE (the
  * socket, the nominated pair, consent), DTLS, RTCP, the SRTP rollover
@@ -290,7 +292,7 @@ export class DirectRtp {
     return state;
   }
 
-  /** Gives the socket back to werift (its own listeners again); later packets all go werift's way. */
+  /** Gives the socket back to werift (Node reads it again, for werift's own listeners); later packets all go werift's way. */
   close(): void {
     const socket = this.socket;
     if (socket === null) return;
