@@ -104,6 +104,7 @@ export interface RemoteAudioTrackStats {
 const PLC_LIMIT_MS = 100; // conceal this much of one loss or stall, then silence
 const MAX_CATCH_UP_MS = 1000; // most stall audio filled at once after the process was blocked
 const STALL_GRACE_MS = 60; // plus the jitter buffer's wait: how long past its due time audio may be late before filling starts
+const REFRESH_SLACK_MS = 10; // a timer restarted for its own length may wake this much before it is needed
 
 /**
  * An incoming audio track: the WebRTC glue pushes the stream's RTP packets
@@ -175,7 +176,8 @@ export class RemoteAudioTrack extends MediaStreamTrack {
   private filledAhead = 0; // decoder-rate samples filled during a stall that the jitter buffer has not yet accounted for
   private concealRun = 0; // decoder-rate samples concealed since the last real audio
   private timer: NodeJS.Timeout | undefined;
-  private timerDue = Infinity;
+  private timerDue = Infinity; // when it fires (Infinity: it has fired, or there is none)
+  private timerLength = 0; // ms it was made with (what refresh() restarts it for)
   private warnedUnread = false;
   private readonly marks: number[] = []; // [output sample end, arrivalMs] pairs of packets not yet fully queued
   private marksHead = 0;
@@ -511,16 +513,25 @@ export class RemoteAudioTrack extends MediaStreamTrack {
     const stall = this.started ? this.dueAt + this.graceMs() + 1 : Infinity;
     const wake = Math.min(deadline, stall);
     if (wake === Infinity) return;
+    const needed = wake - now;
+    const timer = this.timer;
+    if (timer !== undefined && this.timerLength <= needed && needed - this.timerLength < REFRESH_SLACK_MS) {
+      // Its length still wakes in time, from now: restart it. While packets keep coming the stall deadline
+      // moves on with each of them, and a timer restarted this way never fires (a new one would, each time).
+      timer.refresh();
+      this.timerDue = now + this.timerLength;
+      return;
+    }
     // An earlier timer is kept: it wakes, finds nothing due, and sets the next one.
-    if (this.timer !== undefined && this.timerDue <= wake) return;
+    if (timer !== undefined && this.timerDue <= wake) return;
     this.clearTimer();
-    this.timerDue = wake;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, wake - now));
+    this.timerLength = Math.max(1, Math.floor(needed));
+    this.timerDue = now + this.timerLength;
+    this.timer = setTimeout(this.onTimer, this.timerLength);
   }
 
-  private onTimer(): void {
-    this.timer = undefined;
-    this.timerDue = Infinity;
+  private readonly onTimer = (): void => {
+    this.timerDue = Infinity; // (the timer object is kept: schedule() may restart it)
     if (this.ending) return;
     const now = performance.now();
     try {
@@ -529,7 +540,7 @@ export class RemoteAudioTrack extends MediaStreamTrack {
       this.fail(error);
     }
     this.schedule(now);
-  }
+  };
 
   /** The timer's work: deadlines passed in the jitter buffer, then stall filling. */
   private tick(now: number): void {
