@@ -567,14 +567,16 @@ function footnotes(r: EchoResults): Record<EchoNote, string> {
       '`OpusDecoder.decode` and `OpusEncoder.encode` call in the echo process (RemoteAudioTrack\'s and AudioSender\'s) timed in place with ' +
       '`performance.now()`, the TypeScript wrapper included; a call that took over 5 × the median and 1 ms more was preempted by another ' +
       "process and counts as the median (raw sums, counts and AudioSender's own wall-clock `meanEncodeMicros` in the JSON). Rest: everything " +
-      'else: werift (ICE, DTLS demux, SRTP/SRTCP, RTP parsing and building, RTCP), the jitter buffer, frame conversion, pacing timers, GC, ' +
-      'UDP syscalls (the profile below splits it).',
+      'else: the direct RTP path (native socket reads and writes, SRTP), werift (ICE, DTLS, RTCP and SRTCP), the jitter buffer, frame ' +
+      'conversion, pacing timers, GC, UDP syscalls (the profile below splits it).',
     'echo-floor':
       `What no echo call can cost less than, measured after the steps on the same two cores (\`bench/udp-floor.ts\`): a Node process with ` +
       `one UDP socket per call on 127.0.0.1 that sends every datagram straight back from its 'message' listener, fed one ${FLOOR_DATAGRAM_BYTES}-byte ` +
       'datagram per socket every 20 ms (20 phases, one absolute clock) by a second process: its CPU per call per 20 ms is Node\'s UDP receive ' +
       "and send alone (libuv, the JS callback, the kernel's loopback delivery charged to the sender), with no WebRTC, RTP, SRTP, jitter buffer, " +
-      'codec or pacing. Floor + decode + encode is the least an echo call can cost in a Node process with this codec work.',
+      'codec or pacing. Floor + decode + encode is about the least an echo call can cost in a Node process with this codec work (the echo reads ' +
+      "and writes its sockets in native code, which saves it Node's buffer, address object and event per datagram; the kernel's part, most of " +
+      'the floor, stays). Below about 25 calls the process is idle between packets, and waking it for each datagram is most of the floor.',
     'echo-frames':
       'Decoded frames per second that came back to each caller over the window (its RemoteAudioTrack\'s `framesDecoded`: real packets only, ' +
       "not concealment), the worst call; 50 = real time. The JSON also has the RTP packets per second, the echo's own receive rate, lost and " +
