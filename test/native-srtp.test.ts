@@ -87,6 +87,44 @@ describe.each(PROFILES)('SrtpCipher, $name', ({ profile, salt, tag }) => {
   });
 });
 
+describe.each(PROFILES)('SrtpCipher protectInto / unprotectInto, $name', ({ profile, salt, tag }) => {
+  test('write what protect / unprotect return into the caller\'s buffer; -1 for a packet that does not authenticate', () => {
+    const Cipher = native().SrtpCipher!;
+    const key = randomBytes(16);
+    const saltBytes = randomBytes(salt);
+    const authKey = profile === 1 ? randomBytes(20) : null;
+    const cipher = new Cipher(profile, key, saltBytes, authKey);
+    const rtpHeader = header(65535).serialize(12);
+    const payload = randomBytes(90);
+    const expected = cipher.protect(rtpHeader, payload, 0x8badf00d, 65535, 3);
+    const out = Buffer.alloc(400, 0xee);
+    expect(cipher.protectInto(rtpHeader, payload, 0x8badf00d, 65535, 3, out)).toBe(12 + 90 + tag);
+    expect(out.subarray(0, expected.length).equals(expected)).toBe(true);
+    expect(out[expected.length]).toBe(0xee); // (nothing written past the packet)
+
+    const plain = Buffer.alloc(200, 0xee);
+    expect(cipher.unprotectInto(expected, 12, 0x8badf00d, 65535, 3, plain)).toBe(12 + 90);
+    expect(plain.subarray(12, 102).equals(payload)).toBe(true);
+    expect(plain.subarray(0, 102).equals(cipher.unprotect(expected, 12, 0x8badf00d, 65535, 3)!)).toBe(true);
+    const tampered = Buffer.from(expected);
+    tampered[30] ^= 1;
+    expect(cipher.unprotectInto(tampered, 12, 0x8badf00d, 65535, 3, plain)).toBe(-1);
+    expect(cipher.unprotectInto(expected, 12, 0x8badf00d, 65535, 4, plain)).toBe(-1); // (the wrong rollover counter)
+    expect(cipher.unprotectInto(expected.subarray(0, 12 + tag - 1), 12, 0x8badf00d, 65535, 3, plain)).toBe(-1); // (too short)
+
+    expect(() => cipher.protectInto(rtpHeader, payload, 1, 1, 0, Buffer.alloc(12 + 90 + tag - 1))).toThrow(
+      new RegExp(`SrtpCipher\\.protectInto: out must hold at least ${12 + 90 + tag} bytes \\(header, payload and tag\\); got ${12 + 90 + tag - 1}`),
+    );
+    expect(() => cipher.unprotectInto(expected, 12, 0x8badf00d, 65535, 3, Buffer.alloc(101))).toThrow(
+      /SrtpCipher\.unprotectInto: out must hold at least 102 bytes \(the packet without its tag\); got 101/,
+    );
+    expect(() => cipher.protectInto(rtpHeader, payload, 1, 1, 0, new Uint16Array(200) as unknown as Uint8Array)).toThrow(
+      /SrtpCipher\.protectInto: out must be a Uint8Array; got a Uint16Array/,
+    );
+    cipher.close();
+  });
+});
+
 describe('SrtpCipher: arguments', () => {
   const Cipher = native().SrtpCipher!;
   test('bad profiles, keys and packets get errors that name them; closed ciphers refuse work', () => {

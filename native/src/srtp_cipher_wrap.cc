@@ -61,25 +61,78 @@ SrtpCipherCore& SrtpCipherWrap::Core(Napi::Env env, const char* where) {
   return *core_;
 }
 
+namespace {
+
+// protect() and protectInto(): header (at least 12 bytes), payload, ssrc, sequence, roc.
+struct ProtectArgs {
+  ByteView header;
+  ByteView payload;
+  uint32_t ssrc;
+  uint16_t sequence;
+  uint32_t roc;
+};
+
+ProtectArgs GetProtectArgs(const Napi::CallbackInfo& info, const char* where) {
+  ProtectArgs args{GetBytes(info, 0, where, "header"), GetBytes(info, 1, where, "payload"),
+                   GetUint32(info, 2, where, "ssrc"),
+                   static_cast<uint16_t>(GetInt(info, 3, 0, 65535, where, "sequence")),
+                   GetUint32(info, 4, where, "roc")};
+  if (args.header.length < 12) {
+    ThrowRange(info.Env(), std::string(where) + ": header must be at least 12 bytes; got " +
+                               std::to_string(args.header.length));
+  }
+  return args;
+}
+
+// unprotect() and unprotectInto(): packet, headerLength, ssrc, sequence, roc.
+struct UnprotectArgs {
+  ByteView packet;
+  size_t headerLength;
+  uint32_t ssrc;
+  uint16_t sequence;
+  uint32_t roc;
+};
+
+UnprotectArgs GetUnprotectArgs(const Napi::CallbackInfo& info, const char* where) {
+  return UnprotectArgs{GetBytes(info, 0, where, "packet"),
+                       static_cast<size_t>(GetInt(info, 1, 12, 65535, where, "headerLength")),
+                       GetUint32(info, 2, where, "ssrc"),
+                       static_cast<uint16_t>(GetInt(info, 3, 0, 65535, where, "sequence")),
+                       GetUint32(info, 4, where, "roc")};
+}
+
+void ProtectOrThrow(Napi::Env env, SrtpCipherCore& core, const ProtectArgs& a, uint8_t* out,
+                    const char* where) {
+  if (!core.Protect(a.header.data, a.header.length, a.payload.data, a.payload.length, a.ssrc,
+                    a.sequence, a.roc, out)) {
+    throw Napi::Error::New(env, std::string(where) + ": OpenSSL failed to encrypt the packet");
+  }
+}
+
+// False when the packet does not authenticate (the caller has checked it is long enough to).
+bool Unprotect(SrtpCipherCore& core, const UnprotectArgs& a, uint8_t* out) {
+  return core.Unprotect(a.packet.data, a.packet.length, a.headerLength, a.ssrc, a.sequence, a.roc,
+                        out);
+}
+
+void CheckOut(Napi::Env env, const char* where, const ByteView& out, size_t length,
+              const char* holds) {
+  if (out.length < length) {
+    ThrowRange(env, std::string(where) + ": out must hold at least " + std::to_string(length) +
+                        " bytes (" + holds + "); got " + std::to_string(out.length));
+  }
+}
+
+}  // namespace
+
 Napi::Value SrtpCipherWrap::Protect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "SrtpCipher.protect";
   SrtpCipherCore& core = Core(env, where);
-  const ByteView header = GetBytes(info, 0, where, "header");
-  const ByteView payload = GetBytes(info, 1, where, "payload");
-  const uint32_t ssrc = GetUint32(info, 2, where, "ssrc");
-  const int sequence = GetInt(info, 3, 0, 65535, where, "sequence");
-  const uint32_t roc = GetUint32(info, 4, where, "roc");
-  if (header.length < 12) {
-    ThrowRange(env, std::string(where) + ": header must be at least 12 bytes; got " +
-                        std::to_string(header.length));
-  }
+  const ProtectArgs args = GetProtectArgs(info, where);
   Napi::Buffer<uint8_t> out =
-      Napi::Buffer<uint8_t>::New(env, header.length + payload.length + core.tagLength());
-  if (!core.Protect(header.data, header.length, payload.data, payload.length, ssrc,
-                    static_cast<uint16_t>(sequence), roc, out.Data())) {
-    throw Napi::Error::New(env, std::string(where) + ": OpenSSL failed to encrypt the packet");
-  }
+      Napi::Buffer<uint8_t>::New(env, args.header.length + args.payload.length + core.tagLength());
+  ProtectOrThrow(env, core, args, out.Data(), where);
   return out;
 }
 
@@ -87,44 +140,21 @@ Napi::Value SrtpCipherWrap::Unprotect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "SrtpCipher.unprotect";
   SrtpCipherCore& core = Core(env, where);
-  const ByteView packet = GetBytes(info, 0, where, "packet");
-  const int headerLength = GetInt(info, 1, 12, 65535, where, "headerLength");
-  const uint32_t ssrc = GetUint32(info, 2, where, "ssrc");
-  const int sequence = GetInt(info, 3, 0, 65535, where, "sequence");
-  const uint32_t roc = GetUint32(info, 4, where, "roc");
-  const size_t minimum = static_cast<size_t>(headerLength) + core.tagLength();
-  if (packet.length < minimum) return env.Null();  // too short to authenticate
-  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, packet.length - core.tagLength());
-  if (!core.Unprotect(packet.data, packet.length, static_cast<size_t>(headerLength), ssrc,
-                      static_cast<uint16_t>(sequence), roc, out.Data())) {
-    return env.Null();
-  }
-  return out;
+  const UnprotectArgs args = GetUnprotectArgs(info, where);
+  if (args.packet.length < args.headerLength + core.tagLength()) return env.Null();
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, args.packet.length - core.tagLength());
+  return voxrtc::Unprotect(core, args, out.Data()) ? Napi::Value(out) : env.Null();
 }
 
 Napi::Value SrtpCipherWrap::ProtectInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "SrtpCipher.protectInto";
   SrtpCipherCore& core = Core(env, where);
-  const ByteView header = GetBytes(info, 0, where, "header");
-  const ByteView payload = GetBytes(info, 1, where, "payload");
-  const uint32_t ssrc = GetUint32(info, 2, where, "ssrc");
-  const int sequence = GetInt(info, 3, 0, 65535, where, "sequence");
-  const uint32_t roc = GetUint32(info, 4, where, "roc");
+  const ProtectArgs args = GetProtectArgs(info, where);
   const ByteView out = GetBytes(info, 5, where, "out");
-  if (header.length < 12) {
-    ThrowRange(env, std::string(where) + ": header must be at least 12 bytes; got " +
-                        std::to_string(header.length));
-  }
-  const size_t length = header.length + payload.length + core.tagLength();
-  if (out.length < length) {
-    ThrowRange(env, std::string(where) + ": out must hold at least " + std::to_string(length) +
-                        " bytes (header, payload and tag); got " + std::to_string(out.length));
-  }
-  if (!core.Protect(header.data, header.length, payload.data, payload.length, ssrc,
-                    static_cast<uint16_t>(sequence), roc, const_cast<uint8_t*>(out.data))) {
-    throw Napi::Error::New(env, std::string(where) + ": OpenSSL failed to encrypt the packet");
-  }
+  const size_t length = args.header.length + args.payload.length + core.tagLength();
+  CheckOut(env, where, out, length, "header, payload and tag");
+  ProtectOrThrow(env, core, args, const_cast<uint8_t*>(out.data), where);
   return Napi::Number::New(env, static_cast<double>(length));
 }
 
@@ -132,24 +162,14 @@ Napi::Value SrtpCipherWrap::UnprotectInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "SrtpCipher.unprotectInto";
   SrtpCipherCore& core = Core(env, where);
-  const ByteView packet = GetBytes(info, 0, where, "packet");
-  const int headerLength = GetInt(info, 1, 12, 65535, where, "headerLength");
-  const uint32_t ssrc = GetUint32(info, 2, where, "ssrc");
-  const int sequence = GetInt(info, 3, 0, 65535, where, "sequence");
-  const uint32_t roc = GetUint32(info, 4, where, "roc");
+  const UnprotectArgs args = GetUnprotectArgs(info, where);
   const ByteView out = GetBytes(info, 5, where, "out");
-  const size_t minimum = static_cast<size_t>(headerLength) + core.tagLength();
-  if (packet.length < minimum) return Napi::Number::New(env, -1);  // too short to authenticate
-  const size_t length = packet.length - core.tagLength();
-  if (out.length < length) {
-    ThrowRange(env, std::string(where) + ": out must hold at least " + std::to_string(length) +
-                        " bytes (the packet without its tag); got " + std::to_string(out.length));
-  }
-  if (!core.Unprotect(packet.data, packet.length, static_cast<size_t>(headerLength), ssrc,
-                      static_cast<uint16_t>(sequence), roc, const_cast<uint8_t*>(out.data))) {
-    return Napi::Number::New(env, -1);
-  }
-  return Napi::Number::New(env, static_cast<double>(length));
+  if (args.packet.length < args.headerLength + core.tagLength()) return Napi::Number::New(env, -1);
+  const size_t length = args.packet.length - core.tagLength();
+  CheckOut(env, where, out, length, "the packet without its tag");
+  return Napi::Number::New(env, voxrtc::Unprotect(core, args, const_cast<uint8_t*>(out.data))
+                                    ? static_cast<double>(length)
+                                    : -1.0);
 }
 
 Napi::Value SrtpCipherWrap::Close(const Napi::CallbackInfo& info) {
