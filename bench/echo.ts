@@ -463,6 +463,20 @@ function floorText(steps: EchoStep[]): string {
   return `The least a call can cost here, Opus decode + encode in place + Node's UDP alone, per call per 20 ms: ${parts.join('; ')}. `;
 }
 
+/**
+ * "Each call added from 10 to 100 calls cost …% of a core. ": the slope of the echo process's CPU between the
+ * first and the last of `steps` (what one more call costs a loaded process, without the costs a nearly idle one
+ * pays for waking up for each datagram).
+ */
+function marginalText(steps: EchoStep[]): string {
+  if (steps.length < 2) return '';
+  const first = steps[0];
+  const last = steps[steps.length - 1];
+  if (last.calls <= first.calls) return '';
+  const slope = (last.echoCpuPercent - first.echoCpuPercent) / (last.calls - first.calls);
+  return `Each call added from ${first.calls} to ${last.calls} calls cost ${fmt(slope, 2)}% of a core. `;
+}
+
 export function echoGoals(r: EchoResults): EchoGoal[] {
   if (r.steps.length === 0) return [];
   const judged = r.steps.some((s) => s.calls >= 10) ? r.steps.filter((s) => s.calls >= 10) : r.steps;
@@ -481,6 +495,7 @@ export function echoGoals(r: EchoResults): EchoGoal[] {
       detail:
         (r.sessionOptions === null ? '' : `not judged: this run's echo used ${r.sessionOptions}. `) +
         `${r.steps.map(pct).join(', ')}. ` +
+        marginalText(judged.filter(realTime)) +
         floorText(r.steps) +
         "For comparison, issue 4's figures for this machine class: libwebrtc's echo 1.7%, aiortc's 3.2% (not measured by this bench)",
     },
