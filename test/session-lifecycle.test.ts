@@ -48,6 +48,7 @@ import * as readline from 'node:readline';
 import { AudioStreamTrack, type AudioFrame } from '../ts/index';
 import { PeerSession, type PeerSessionOptions, type SessionDescription } from '../ts/rtc/peer-session';
 import type { RemoteAudioTrack } from '../ts/rtc/remote-audio-track';
+import { openSocketChannels } from '../ts/rtc/socket-channel';
 import type { RTCPeerConnection } from 'werift';
 import { MAX_CANDIDATES, MAX_MEDIA_SECTIONS, MAX_SDP_LENGTH } from '../ts/rtc/sdp-check';
 import { rmsDb } from './helpers/audio';
@@ -98,6 +99,8 @@ function leftovers(): string[] {
   if (PeerSession.registry.size > 0) out.push(`${PeerSession.registry.size} session(s) in the registry: ${PeerSession.registry.list().map((s) => s.connectionState).join(', ')}`);
   if (now.UDPWrap > baseline.UDPWrap) out.push(`${now.UDPWrap - baseline.UDPWrap} more UDPWrap in getActiveResourcesInfo()`);
   if (now.Timeout > baseline.Timeout) out.push(`${now.Timeout - baseline.Timeout} more Timeout in getActiveResourcesInfo()`);
+  // (the direct RTP path's native socket channels poll outside Node's handle list)
+  if (openSocketChannels() > 0) out.push(`${openSocketChannels()} native socket channel(s) still open`);
   const grouped = new Map<string, number>();
   for (const what of census.values()) grouped.set(what, (grouped.get(what) ?? 0) + 1);
   for (const [what, n] of grouped) out.push(`${n} × ${what}`);
