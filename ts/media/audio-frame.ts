@@ -51,14 +51,14 @@ const INIT_KEYS = ['data', 'sampleRate', 'channels', 'format', 'layout', 'sample
  * frames from: values they have already checked, handed over without an
  * options object and without checking them again (see {@link checkedFrame}).
  */
+const EMPTY = new Int16Array(0);
 class CheckedInit {
-  data: Pcm = new Int16Array(0);
+  data: Pcm = EMPTY;
   sampleRate = 48000;
   channels = 1;
   pts = 0;
 }
 const checkedInit = new CheckedInit();
-const EMPTY = new Int16Array(0);
 
 /** `{ num: 1, den: rate }` per rate, shared by the frames {@link checkedFrame} makes (frozen: nothing can change it under another frame). */
 const sampleTimeBases = new Map<number, TimeBase>();

@@ -264,16 +264,14 @@ export class DirectRtp {
     this.local.updateRolloverCount(sequenceNumber, srtp);
     const length = headerLength + packet.payload.length + this.tagBytes;
     const channel = this.channel;
-    if (channel !== null && length <= this.outgoing.length) {
-      const out = this.outgoing;
-      this.protector.protectInto(header.subarray(0, headerLength), packet.payload, ssrc, sequenceNumber, srtp.rolloverCounter, out);
-      channel.setPeer(pair.remoteAddr);
-      if (!channel.send(out, length)) socket.send(Buffer.from(out.subarray(0, length)), pair.remoteAddr[1], pair.remoteAddr[0]);
-    } else {
-      // (a slice of Node's buffer pool, not an ArrayBuffer of its own: the socket holds it until sent, nothing else sees it)
-      const out = Buffer.allocUnsafe(length);
-      this.protector.protectInto(header.subarray(0, headerLength), packet.payload, ssrc, sequenceNumber, srtp.rolloverCounter, out);
-      socket.send(out, pair.remoteAddr[1], pair.remoteAddr[0]);
+    // Through the channel: written into one reused buffer, sent at once. Through Node: a slice of its buffer pool,
+    // which the socket holds until sent (nothing else sees it).
+    const viaChannel = channel !== null && length <= this.outgoing.length;
+    const out = viaChannel ? this.outgoing : Buffer.allocUnsafe(length);
+    this.protector.protectInto(header.subarray(0, headerLength), packet.payload, ssrc, sequenceNumber, srtp.rolloverCounter, out);
+    if (viaChannel) channel.setPeer(pair.remoteAddr);
+    if (!viaChannel || !channel.send(out, length)) {
+      socket.send(viaChannel ? Buffer.from(out.subarray(0, length)) : out, pair.remoteAddr[1], pair.remoteAddr[0]);
     }
     transport.bytesSent += length;
     transport.packetsSent++;

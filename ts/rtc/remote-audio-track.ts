@@ -15,6 +15,7 @@ import { checkBoolean, checkBytes, checkInteger, checkOneOf, checkOptions, inval
 import { checkCodec, type AudioCodec } from './codec';
 import { JitterBuffer, checkJitterLimits, type JitterBufferOptions, type JitterEvent } from './jitter-buffer';
 import { LatencyWindow, type LatencySummary } from './latency-window';
+import { PairQueue } from './pair-queue';
 import { createRtpAudioDecoder, type FillKind, type RtpAudioDecoder } from './rtp-audio-decoder';
 import type { ReceivedRtpPacket } from './rtp-packet';
 
@@ -179,12 +180,10 @@ export class RemoteAudioTrack extends MediaStreamTrack {
   private timerDue = Infinity; // when it fires (Infinity: it has fired, or there is none)
   private timerLength = 0; // ms it was made with (what refresh() restarts it for)
   private warnedUnread = false;
-  private readonly marks: number[] = []; // [output sample end, arrivalMs] pairs of packets not yet fully queued
-  private marksHead = 0;
+  private readonly marks = new PairQueue(); // (output sample end, arrivalMs) of packets not yet fully queued
   private readonly latency = new LatencyWindow(500);
   private readonly deliveryLatency = new LatencyWindow(500);
-  private readonly completions: number[] = []; // [frame pts, arrival of the packet that completed it] pairs of queued frames, oldest first
-  private completionsHead = 0;
+  private readonly completions = new PairQueue(); // (frame pts, arrival of the packet that completed it) of queued frames
   private readonly holding = new LatencyWindow(500);
   private readonly counters = {
     packetsIgnored: 0,
@@ -307,11 +306,11 @@ export class RemoteAudioTrack extends MediaStreamTrack {
       }
     }
     const frame = await this.queue.shift();
-    if (frame !== undefined) this.delivered(frame.pts);
     if (frame === undefined) {
       this.stop();
       throw this.endedError();
     }
+    this.delivered(frame.pts);
     return frame;
   }
 
@@ -443,37 +442,26 @@ export class RemoteAudioTrack extends MediaStreamTrack {
     const end = frame.pts + frame.samplesPerChannel;
     const marks = this.marks;
     let completedBy: number | undefined;
-    while (this.marksHead < marks.length && marks[this.marksHead] <= end) {
-      completedBy = marks[this.marksHead + 1];
+    while (marks.size > 0 && marks.firstKey! <= end) {
+      completedBy = marks.firstValue!;
       this.latency.add(now - completedBy);
-      this.marksHead += 2;
-    }
-    if (this.marksHead > 256 && this.marksHead * 2 > marks.length) {
-      marks.splice(0, this.marksHead);
-      this.marksHead = 0;
+      marks.shift();
     }
     if (completedBy !== undefined) {
-      const completions = this.completions;
-      completions.push(frame.pts, completedBy);
+      this.completions.push(frame.pts, completedBy);
       // (no more than the queue can hold: the marks of frames dropped unread go too)
-      if (completions.length - this.completionsHead > 2 * this.queue.capacity) this.completionsHead += 2;
-      if (this.completionsHead > 256 && this.completionsHead * 2 > completions.length) {
-        completions.splice(0, this.completionsHead);
-        this.completionsHead = 0;
-      }
+      if (this.completions.size > this.queue.capacity) this.completions.shift();
     }
   }
 
   /** A frame was handed to the reader: the delivery latency of the packet that completed it, if one did. */
   private delivered(pts: number): void {
     const completions = this.completions;
-    let head = this.completionsHead;
-    while (head < completions.length && completions[head] < pts) head += 2; // (frames dropped unread)
-    if (head < completions.length && completions[head] === pts) {
-      this.deliveryLatency.add(performance.now() - completions[head + 1]);
-      head += 2;
+    while (completions.size > 0 && completions.firstKey! < pts) completions.shift(); // (frames dropped unread)
+    if (completions.firstKey === pts) {
+      this.deliveryLatency.add(performance.now() - completions.firstValue!);
+      completions.shift();
     }
-    this.completionsHead = head;
   }
 
   private warnUnread(): void {
