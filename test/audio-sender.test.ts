@@ -23,6 +23,7 @@ import { RtpPacketizer } from '../ts/rtc/rtp-packetizer';
 import { opusHasFec } from '../ts/rtc/opus-toc';
 import { opusBandwidthHz, opusModes } from './helpers/opus';
 import { channel, concat, measureFrequency, rmsDb, toneLevelDb } from './helpers/audio';
+import { setTimeout as delay } from 'node:timers/promises';
 import { activeTimeouts, expectMediaStreamError, NeverTrack, rejection, sleep } from './helpers/media';
 
 // ----------------------------------------------------------------- helpers --
@@ -308,6 +309,121 @@ describe('AudioSender: live tracks catch up', () => {
     expect(Math.abs(measureFrequency(decode(OPUS, live.packets).subarray(960), 48000) - 1000)).toBeLessThan(2);
     const paced = await sentOnArrival(false);
     expect(paced.sameTurn).toBeLessThanOrEqual(3);
+  });
+
+  /**
+   * Counts the callbacks of global setTimeout timers that fire while `run`
+   * runs (the sender's and its clock's; the test paces itself with
+   * timers/promises, which does not go through the global).
+   */
+  async function firedTimers(run: () => Promise<void>): Promise<number> {
+    const original = global.setTimeout;
+    let fired = 0;
+    global.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+      original((...a: unknown[]) => {
+        fired++;
+        callback(...a);
+      }, ms, ...args)) as typeof setTimeout;
+    try {
+      await run();
+    } finally {
+      global.setTimeout = original;
+    }
+    return fired;
+  }
+
+  test('live: audio up to one packet time late is sent on arrival, and no timer wakes the sender for it', async () => {
+    const sink = new CollectingSink();
+    const track = new PushedTrack();
+    const sender = newSender({ sink, track, live: true });
+    let sameTurn = 0;
+    const fired = await firedTimers(async () => {
+      track.push(1);
+      sender.start();
+      while (sink.packets.length === 0) await delay(1);
+      const t0 = sink.packets[0].at; // tick 0
+      for (let k = 1; k <= 25; k++) {
+        const wait = t0 + 20 * k + 7 - performance.now(); // 7 ms after tick k was due
+        if (wait > 0) await delay(wait);
+        const before = sink.packets.length;
+        track.push(1);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (sink.packets.length > before) sameTurn++;
+      }
+    });
+    const stats = sender.stats();
+    sender.stop();
+    track.stop();
+    expect(sameTurn).toBeGreaterThanOrEqual(20);
+    expect(stats.silencePackets).toBeLessThanOrEqual(2); // (a test process stalled past the grace)
+    expect(stats.packetsSent).toBeGreaterThanOrEqual(25);
+    // Before the arrival: a timer woke the sender at each tick (25), then the audio came.
+    expect(fired).toBeLessThanOrEqual(5);
+    expect(Math.abs(measureFrequency(decode(OPUS, sink.packets).subarray(960), 48000) - 1000)).toBeLessThan(2);
+  });
+
+  /** Feeds 60 frames, one every `periodMs` (a far end whose clock runs slow or fast); returns the stats and how many went out on arrival. */
+  async function farEndClock(periodMs: number): Promise<{ stats: ReturnType<AudioSender['stats']>; sameTurn: number; packets: Sent[] }> {
+    const sink = new CollectingSink();
+    const track = new PushedTrack();
+    const sender = newSender({ sink, track, live: true });
+    sender.start(); // (tick 0: silence, or the first frame if it comes within the grace)
+    const t0 = performance.now() + 5;
+    let sameTurn = 0;
+    for (let k = 0; k < 60; k++) {
+      const wait = t0 + periodMs * k - performance.now();
+      if (wait > 0) await delay(wait);
+      const before = sink.packets.length;
+      track.push(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (sink.packets.length > before) sameTurn++;
+    }
+    const stats = sender.stats();
+    sender.stop();
+    track.stop();
+    return { stats, sameTurn, packets: sink.packets };
+  }
+
+  test('live: the clock follows a far end whose clock runs slow or fast: every frame goes out on arrival, no silence, no drop', async () => {
+    for (const periodMs of [20.6, 19.4]) {
+      // 60 frames drift 36 ms against a 20 ms clock: without following, more than a packet time
+      const { stats, sameTurn, packets } = await farEndClock(periodMs);
+      expect(stats.phaseShifts).toBeGreaterThanOrEqual(2);
+      expect(stats.phaseShifts).toBeLessThanOrEqual(12);
+      expect(stats.catchUpDrops).toBe(0);
+      expect(stats.framesPulled).toBe(60);
+      expect(sameTurn).toBeGreaterThanOrEqual(55);
+      expect(stats.silencePackets).toBeLessThanOrEqual(2); // (tick 0 before the first frame, and a stalled test process)
+      // the packet rate is the far end's: 60 frames sent over 59 periods
+      const last = packets.slice(-60);
+      const span = last[59].at - last[0].at;
+      expect(Math.abs(span - 59 * periodMs)).toBeLessThan(15);
+      expect(Math.abs(measureFrequency(decode(OPUS, packets).subarray(960 * 2), 48000) - 1000)).toBeLessThan(2);
+    }
+  });
+
+  test('live: a frame too early to go at once is sent when its tick is due, not a grace later', async () => {
+    const sink = new CollectingSink();
+    const track = new PushedTrack();
+    const sender = newSender({ sink, track, live: true });
+    track.push(1);
+    sender.start();
+    while (sink.packets.length === 0) await delay(1);
+    const t0 = sink.packets[0].at;
+    for (let k = 1; k <= 10; k++) {
+      const wait = t0 + 20 * k - 6 - performance.now(); // a few ms before tick k: sent on arrival
+      if (wait > 0) await delay(wait);
+      track.push(k === 10 ? 3 : 1); // at 10: two frames more, at most one of them within a packet time of its tick
+    }
+    await delay(80);
+    sender.stop();
+    track.stop();
+    expect(sender.stats()).toMatchObject({ catchUpDrops: 0, silencePackets: 0, phaseShifts: 0 });
+    const first = sink.packets[10]; // tick 10's packet, sent on arrival
+    const later = sink.packets.slice(11, 13); // the two frames more: each goes when its tick is due, never a grace later
+    expect(later).toHaveLength(2);
+    later.forEach((p, i) => expect(p.at - first.at).toBeLessThan(20 * (i + 1) + 6 + 6)); // (6 ms of slack for timers on a busy machine)
+    expect(later[1].at - first.at).toBeGreaterThan(20); // the second waited for its tick
   });
 
   test('live: a standing backlog after a burst is dropped within about a second; not live: every frame is kept', async () => {

@@ -3,6 +3,8 @@ const EARLY_MS = 0.05;
 
 interface Wait {
   due: number;
+  /** The timer wakes this long after `due` (see {@link PacingClock.next}'s lateMs). */
+  lateMs: number;
   resolve: (tick: number) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -48,8 +50,14 @@ export class PacingClock {
    * Resolves when the next tick is due (at once for the first tick, or when
    * late) and returns the tick's index. `signal` aborts the wait (rejects
    * with an `AbortError`). One wait at a time.
+   *
+   * `lateMs` (default 0) is for a live source that is expected to end the
+   * wait itself with {@link hurry} when its audio arrives: the timer is set
+   * `lateMs` after the tick is due, so audio that arrives in time, or up to
+   * `lateMs` late, is handled on its arrival and no timer wakes the process
+   * for it. Without a hurry the tick resolves `lateMs` after it was due.
    */
-  next(signal?: AbortSignal): Promise<number> {
+  next(signal?: AbortSignal, lateMs = 0): Promise<number> {
     if (signal) this.watch(signal);
     if (signal?.aborted) return Promise.reject(abortError());
     const now = performance.now();
@@ -63,15 +71,17 @@ export class PacingClock {
     }
     if (due - now <= EARLY_MS) return Promise.resolve(this.tick++);
     return new Promise<number>((resolve, reject) => {
-      const wait: Wait = { due, resolve, reject, timer: undefined };
+      const wait: Wait = { due, lateMs, resolve, reject, timer: undefined };
       this.waiting = wait;
-      this.arm(wait, due - now);
+      this.arm(wait, due + lateMs - now);
     });
   }
 
   /**
-   * Ends the wait in progress at once if its tick is due within `earlyMs`,
-   * and returns true; otherwise does nothing and returns false. For a live
+   * Ends the wait in progress at once if its tick is due within `earlyMs`
+   * (or is already due: a wait set with `lateMs`), and returns true;
+   * otherwise the wait resolves when its tick is due (see
+   * {@link wakeOnTime}), and hurry returns false. For a live
    * source (audio that arrives in real time, paced by the far end): the
    * frame that has just arrived is sent in the same turn of the event loop,
    * at most `earlyMs` ahead of the schedule, and the timer that would have
@@ -81,11 +91,39 @@ export class PacingClock {
    */
   hurry(earlyMs: number): boolean {
     const wait = this.waiting;
-    if (wait === undefined || wait.due - performance.now() > earlyMs) return false;
+    if (wait === undefined) return false;
+    if (wait.due - performance.now() > earlyMs) {
+      this.wakeOnTime(); // too early to go now: it goes when due, not lateMs after
+      return false;
+    }
     clearTimeout(wait.timer);
     this.waiting = undefined;
     wait.resolve(this.tick++);
     return true;
+  }
+
+  /**
+   * The wait in progress (if any) resolves when its tick is due, not
+   * `lateMs` after (see {@link next}): for when the live source that was
+   * expected to hurry it is gone or has nothing more.
+   */
+  wakeOnTime(): void {
+    const wait = this.waiting;
+    if (wait === undefined || wait.lateMs === 0) return;
+    wait.lateMs = 0;
+    clearTimeout(wait.timer);
+    this.arm(wait, wait.due - performance.now());
+  }
+
+  /**
+   * Moves the schedule by `ms` (later when positive, earlier when negative):
+   * for a source that sets the phase itself (live audio, paced by the far
+   * end). Between ticks only (not while a wait is in progress).
+   * @throws Error while a wait is in progress.
+   */
+  shift(ms: number): void {
+    if (this.waiting !== undefined) throw new Error('PacingClock.shift: a wait is in progress; shift between ticks');
+    if (this.startMs !== undefined) this.startMs += ms;
   }
 
   /** Forgets the schedule: the next tick is due at once. */
@@ -102,7 +140,7 @@ export class PacingClock {
    */
   private arm(wait: Wait, ms: number): void {
     wait.timer = setTimeout(() => {
-      const left = wait.due - performance.now();
+      const left = wait.due + wait.lateMs - performance.now();
       if (left > EARLY_MS) {
         this.arm(wait, left);
         return;

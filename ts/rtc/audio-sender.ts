@@ -59,7 +59,12 @@ export interface AudioSenderOptions {
    * a caller). Its audio is sent as it arrives, in the same turn of the event
    * loop, up to one packet time ahead of the sender's clock (never more, so
    * the packet rate stays real time), instead of waiting for the clock's next
-   * tick: less delay, and no timer wake-up per packet. While audio stays
+   * tick: less delay, and no timer wake-up per packet. Audio that is late by
+   * up to a packet time is also sent on arrival, and the clock follows the
+   * far end: once the audio comes more than half a packet time before or
+   * after its ticks for three ticks in a row, the schedule moves to meet it (counted in
+   * `stats().phaseShifts`), so jitter of up to a packet time either way
+   * never costs a silence packet or a wait. While audio stays
    * waiting beyond the packet being sent, tick after tick, one packet is
    * dropped every 200 ms (counted in `stats().catchUpDrops`), so a stall or
    * a burst leaves no lasting delay, while short jitter is still ridden out.
@@ -124,12 +129,17 @@ export interface AudioSenderStats {
   sendErrors: number;
   /** Live tracks: packets dropped because audio had stayed waiting for 200 ms (see {@link AudioSenderOptions.live}). */
   catchUpDrops: number;
+  /** Live tracks: times the clock moved to follow the arrival of the audio (see {@link AudioSenderOptions.live}). */
+  phaseShifts: number;
   /** Opus: the packet loss the encoder expects now, in percent (FEC follows it); 0 for G.711. */
   packetLossPercent: number;
   /** Loss reports received from the peer (RTCP), and the last one's fraction lost (0 to 1). */
   lossReports: number;
   lastReportedLoss: number;
 }
+
+/** Live tracks: ticks in a row whose audio comes over half a packet time off before the clock follows it. */
+const FOLLOW_AFTER_TICKS = 3;
 
 /** What a sender writes in a track's owner slot: reading the track elsewhere then fails loudly. */
 const OWNER = 'an AudioSender';
@@ -202,7 +212,10 @@ export class AudioSender extends EventEmitter {
   private readerWaiting: (() => void) | undefined;
   private abandonRead: (() => void) | undefined;
   private readonly pendingReads = new Map<MediaStreamTrack, Promise<AudioFrame>>(); // reads in flight, until they settle
-  private startMs = 0; // when tick 0 was due (moved forward by clock slips)
+  private startMs = 0; // when tick 0 was due (moved by clock slips, and by live audio: see followArrival)
+  private arrivalMs = -Infinity; // when the oldest packet ready to send was read (live tracks)
+  private offRun = 0; // live tracks: ticks in a row whose audio came more than half a packet time off, on one side
+  private offRunMs = 0; // the smallest of their offsets (see followArrival)
   private silentRun = 0;
   private readonly live: boolean;
   private backlogTicks = 0; // consecutive ticks that left a packet waiting (live tracks)
@@ -218,6 +231,7 @@ export class AudioSender extends EventEmitter {
     clockSlips: 0,
     sendErrors: 0,
     catchUpDrops: 0,
+    phaseShifts: 0,
     lossReports: 0,
     lastReportedLoss: 0,
   };
@@ -319,6 +333,7 @@ export class AudioSender extends EventEmitter {
     const previous = this.current;
     this.attach(checkTrack(where, 'track', track));
     this.encoder.clear();
+    this.clock.wakeOnTime(); // (the next tick waits for the new track as for any)
     this.wakeReader();
     log('%s: %s → %s', this.describe(), previous ? previous.describe() : 'silence', track ? track.describe() : 'silence');
   }
@@ -357,9 +372,13 @@ export class AudioSender extends EventEmitter {
     const interval = this.ptimeMs;
     while (this.currentState === 'running') {
       const slips = this.clock.slips;
+      const waitBegan = performance.now();
       let tick: number;
       try {
-        tick = await this.clock.next(this.abort.signal);
+        // Live audio that is still to come ends the wait on its arrival (hurry): the
+        // timer is only for when it does not come, so it is set at the grace's end.
+        const lateMs = this.live && this.encoder.readyPackets === 0 && this.current !== null && !this.ending ? this.graceMs : 0;
+        tick = await this.clock.next(this.abort.signal, lateMs);
       } catch {
         return; // aborted by stop()
       }
@@ -384,6 +403,7 @@ export class AudioSender extends EventEmitter {
         if (this.currentState !== 'running') return;
       }
       if (this.encoder.readyPackets > 0) {
+        if (this.live) this.followArrival(this.arrivalMs >= waitBegan ? this.arrivalMs - (this.startMs + tick * interval) : undefined);
         const payload = this.encoder.encodeNext();
         if (this.live) this.catchUp();
         this.wakeReader();
@@ -399,9 +419,40 @@ export class AudioSender extends EventEmitter {
           if (this.silentRun === 0) log('%s: %s is late; sending silence', this.describe(), this.current.describe());
         }
         this.silentRun++;
+        this.offRun = 0;
         this.send(this.encoder.encodeSilence(), true);
       }
     }
+  }
+
+  /**
+   * Live tracks: the far end paces the audio, so the clock follows it.
+   * `offsetMs`: how far from its tick's due time the frame sent now came
+   * (late when positive), when it came while its tick waited; undefined
+   * otherwise (silence, or audio that was already waiting). Once frames have
+   * come more than half a packet time off on the same side for
+   * {@link FOLLOW_AFTER_TICKS} ticks in a row, the schedule moves by the
+   * smallest of those offsets, so that frames come when their ticks are due:
+   * then jitter of up to a packet time either way is sent on arrival,
+   * neither waiting for a tick nor replaced by silence. A lone late or early
+   * frame moves nothing; frames more than a packet time early are a
+   * backlog (a burst), which {@link catchUp} handles.
+   */
+  private followArrival(offsetMs: number | undefined): void {
+    const interval = this.ptimeMs;
+    if (offsetMs === undefined || Math.abs(offsetMs) <= interval / 2 || offsetMs < -interval || offsetMs > this.graceMs) {
+      this.offRun = 0;
+      return;
+    }
+    if (this.offRun > 0 && Math.sign(offsetMs) !== Math.sign(this.offRunMs)) this.offRun = 0;
+    if (this.offRun === 0 || Math.abs(offsetMs) < Math.abs(this.offRunMs)) this.offRunMs = offsetMs;
+    if (++this.offRun < FOLLOW_AFTER_TICKS) return;
+    const shiftMs = this.offRunMs;
+    this.offRun = 0;
+    this.clock.shift(shiftMs);
+    this.startMs += shiftMs;
+    this.counters.phaseShifts++;
+    log('%s: the clock moves %s ms to follow the live audio', this.describe(), shiftMs.toFixed(1));
   }
 
   /** Live tracks: while a packet is left waiting at every tick, drop one every 200 ms. */
@@ -508,6 +559,7 @@ export class AudioSender extends EventEmitter {
       }
       this.counters.framesPulled++;
       if (this.encoder.readyPackets > 0) this.counters.earlyFrames++;
+      if (this.encoder.readyPackets === 0) this.arrivalMs = performance.now();
       this.encoder.push(frame);
       this.counters.maxBufferedPackets = Math.max(this.counters.maxBufferedPackets, this.encoder.readyPackets);
       if (this.encoder.readyPackets > 0) {
@@ -575,6 +627,7 @@ export class AudioSender extends EventEmitter {
     this.abandonRead?.();
     this.abandonRead = undefined;
     this.encoder.finish();
+    this.clock.wakeOnTime(); // (no audio to wait for beyond the tick)
     this.wakeTicker();
   }
 
