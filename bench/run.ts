@@ -23,7 +23,7 @@
  *   --clock       the table's clock: process CPU time (default) or wall time
  *   --min-repeats, --min-time, --max-repeats   rounds per codec operation (see timing.ts)
  *   --pacing-seconds N   how long each paced track is read (default 20)
- *   --echo-calls N,N     concurrent echo calls of each step (default 1,10,25,35,45,60; --quick 1,10)
+ *   --echo-calls N,N     concurrent echo calls of each step (default 1,10,25,45,60,80,100; --quick 1,10)
  *   --echo-seconds S     measuring window of each echo step (default 10; --quick 5)
  *   --echo-warmup S      seconds between a step's last call connecting and its window (default 3)
  *   --echo-profile [DIR] also sample the echo process with V8's CPU profiler over
