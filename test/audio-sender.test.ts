@@ -273,6 +273,24 @@ describe('AudioSender: live tracks catch up', () => {
   }
 
   /**
+   * Pushes one frame at each time `at(k)` (performance.now(), ms) for k from
+   * `from` to `to`; returns how many of them the sink had in the same turn
+   * of the event loop (before a setImmediate).
+   */
+  async function pushAt(track: PushedTrack, sink: CollectingSink, from: number, to: number, at: (k: number) => number): Promise<number> {
+    let sameTurn = 0;
+    for (let k = from; k <= to; k++) {
+      const wait = at(k) - performance.now();
+      if (wait > 0) await delay(wait);
+      const before = sink.packets.length;
+      track.push(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (sink.packets.length > before) sameTurn++;
+    }
+    return sameTurn;
+  }
+
+  /**
    * Feeds 20 frames, each 12 ms before the clock's next tick (8 ms after the
    * previous one); returns how many the sink had in the same turn of the
    * event loop (before a setImmediate), and the packets.
@@ -285,15 +303,7 @@ describe('AudioSender: live tracks catch up', () => {
     sender.start();
     while (sink.packets.length === 0) await sleep(1);
     const t0 = sink.packets[0].at; // tick 0
-    let sameTurn = 0;
-    for (let k = 1; k <= 20; k++) {
-      const wait = t0 + 20 * k - 12 - performance.now();
-      if (wait > 0) await sleep(wait);
-      const before = sink.packets.length;
-      track.push(1);
-      await new Promise((resolve) => setImmediate(resolve));
-      if (sink.packets.length > before) sameTurn++;
-    }
+    const sameTurn = await pushAt(track, sink, 1, 20, (k) => t0 + 20 * k - 12);
     await sleep(30);
     sender.stop();
     track.stop();
@@ -342,14 +352,7 @@ describe('AudioSender: live tracks catch up', () => {
       sender.start();
       while (sink.packets.length === 0) await delay(1);
       const t0 = sink.packets[0].at; // tick 0
-      for (let k = 1; k <= 25; k++) {
-        const wait = t0 + 20 * k + 7 - performance.now(); // 7 ms after tick k was due
-        if (wait > 0) await delay(wait);
-        const before = sink.packets.length;
-        track.push(1);
-        await new Promise((resolve) => setImmediate(resolve));
-        if (sink.packets.length > before) sameTurn++;
-      }
+      sameTurn = await pushAt(track, sink, 1, 25, (k) => t0 + 20 * k + 7); // 7 ms after tick k was due
     });
     const stats = sender.stats();
     sender.stop();
@@ -369,15 +372,7 @@ describe('AudioSender: live tracks catch up', () => {
     const sender = newSender({ sink, track, live: true });
     sender.start(); // (tick 0: silence, or the first frame if it comes within the grace)
     const t0 = performance.now() + 5;
-    let sameTurn = 0;
-    for (let k = 0; k < 60; k++) {
-      const wait = t0 + periodMs * k - performance.now();
-      if (wait > 0) await delay(wait);
-      const before = sink.packets.length;
-      track.push(1);
-      await new Promise((resolve) => setImmediate(resolve));
-      if (sink.packets.length > before) sameTurn++;
-    }
+    const sameTurn = await pushAt(track, sink, 0, 59, (k) => t0 + periodMs * k);
     const stats = sender.stats();
     sender.stop();
     track.stop();
