@@ -62,9 +62,10 @@ export interface AudioSenderOptions {
    * tick: less delay, and no timer wake-up per packet. Audio that is late by
    * up to a packet time is also sent on arrival, and the clock follows the
    * far end: once the audio comes more than half a packet time before or
-   * after its ticks for three ticks in a row, the schedule moves to meet it (counted in
-   * `stats().phaseShifts`), so jitter of up to a packet time either way
-   * never costs a silence packet or a wait. While audio stays
+   * after its ticks three ticks in a row, the schedule moves to meet it
+   * (counted in `stats().phaseShifts`), so a far end whose clock runs slow
+   * or fast costs no silence and no drop, and jitter of up to a packet time
+   * either way is sent on arrival. While audio stays
    * waiting beyond the packet being sent, tick after tick, one packet is
    * dropped every 200 ms (counted in `stats().catchUpDrops`), so a stall or
    * a burst leaves no lasting delay, while short jitter is still ridden out.
@@ -154,9 +155,10 @@ const OPTION_KEYS = ['codec', 'sink', 'track', 'ptimeMs', 'opus', 'readAhead', '
  * - a track that returns frames early (an unpaced file, a TTS burst) is still
  *   sent in real time: the sender reads at most `readAhead` packets ahead and
  *   then stops reading until they are sent — it never builds a queue;
- * - a track that is late (no frame by the tick, plus a grace of up to 10 ms)
- *   gets a packet of silence in its place (with Opus DTX: nothing, but the
- *   timestamp advances) — never a stall;
+ * - a track that is late (no frame by the tick, plus a grace of half a packet
+ *   time up to 10 ms, or a whole packet time for a live track) gets a packet
+ *   of silence in its place (with Opus DTX: nothing, but the timestamp
+ *   advances) — never a stall;
  * - a track that ends: what was read is sent, then the sender stops by itself
  *   (`'ended'`, and {@link done} resolves with `'ended'`), leaving no timer.
  *
