@@ -102,7 +102,6 @@ Napi::Function DatagramChannelWrap::Define(Napi::Env env) {
                          InstanceMethod<&DatagramChannelWrap::Send>("send"),
                          InstanceMethod<&DatagramChannelWrap::SourceAddress>("sourceAddress"),
                          InstanceMethod<&DatagramChannelWrap::Close>("close"),
-                         InstanceMethod<&DatagramChannelWrap::Drain>("drain"),
                          StaticValue("slots", Napi::Number::New(env, kSlots)),
                          StaticValue("slotBytes", Napi::Number::New(env, static_cast<double>(kSlotBytes))),
                      });
@@ -357,22 +356,6 @@ Napi::Value DatagramChannelWrap::SourceAddress(const Napi::CallbackInfo& info) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(source).sin6_addr, text, sizeof text);
   }
   return Napi::String::New(env, text);
-}
-
-Napi::Value DatagramChannelWrap::Drain(const Napi::CallbackInfo& info) {
-  uv_poll_stop(&poller_->handle);
-  int total = 0;
-  for (;;) {
-    const int count = Receive();
-    if (count <= 0) break;
-    total += count;
-    napi_value argv[2];
-    napi_create_int32(info.Env(), count, &argv[0]);
-    napi_create_int32(info.Env(), 0, &argv[1]);
-    onReadable_.Call({argv[0], argv[1]});
-    if (count < kSlots) break;
-  }
-  return Napi::Number::New(info.Env(), total);
 }
 
 Napi::Value DatagramChannelWrap::Close(const Napi::CallbackInfo& info) {

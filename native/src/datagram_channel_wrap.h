@@ -48,7 +48,6 @@ class DatagramChannelWrap : public Napi::ObjectWrap<DatagramChannelWrap> {
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value SourceAddress(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
-  Napi::Value Drain(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   // Reads one batch; returns the number of datagrams, 0 when none is
