@@ -275,19 +275,28 @@ describe('AudioSender: live tracks catch up', () => {
   /**
    * Pushes one frame at each time `at(k)` (performance.now(), ms) for k from
    * `from` to `to`; returns how many of them the sink had in the same turn
-   * of the event loop (before a setImmediate).
+   * of the event loop (before a setImmediate), and when each was pushed (a
+   * loaded machine pushes some later than asked).
    */
-  async function pushAt(track: PushedTrack, sink: CollectingSink, from: number, to: number, at: (k: number) => number): Promise<number> {
+  async function pushAt(
+    track: PushedTrack,
+    sink: CollectingSink,
+    from: number,
+    to: number,
+    at: (k: number) => number,
+  ): Promise<{ sameTurn: number; pushed: number[] }> {
     let sameTurn = 0;
+    const pushed: number[] = [];
     for (let k = from; k <= to; k++) {
       const wait = at(k) - performance.now();
       if (wait > 0) await delay(wait);
       const before = sink.packets.length;
+      pushed.push(performance.now());
       track.push(1);
       await new Promise((resolve) => setImmediate(resolve));
       if (sink.packets.length > before) sameTurn++;
     }
-    return sameTurn;
+    return { sameTurn, pushed };
   }
 
   /**
@@ -303,7 +312,7 @@ describe('AudioSender: live tracks catch up', () => {
     sender.start();
     while (sink.packets.length === 0) await sleep(1);
     const t0 = sink.packets[0].at; // tick 0
-    const sameTurn = await pushAt(track, sink, 1, 20, (k) => t0 + 20 * k - 12);
+    const { sameTurn } = await pushAt(track, sink, 1, 20, (k) => t0 + 20 * k - 12);
     await sleep(30);
     sender.stop();
     track.stop();
@@ -352,7 +361,7 @@ describe('AudioSender: live tracks catch up', () => {
       sender.start();
       while (sink.packets.length === 0) await delay(1);
       const t0 = sink.packets[0].at; // tick 0
-      sameTurn = await pushAt(track, sink, 1, 25, (k) => t0 + 20 * k + 7); // 7 ms after tick k was due
+      ({ sameTurn } = await pushAt(track, sink, 1, 25, (k) => t0 + 20 * k + 7)); // 7 ms after tick k was due
     });
     const stats = sender.stats();
     sender.stop();
@@ -365,34 +374,41 @@ describe('AudioSender: live tracks catch up', () => {
     expect(Math.abs(measureFrequency(decode(OPUS, sink.packets).subarray(960), 48000) - 1000)).toBeLessThan(2);
   });
 
-  /** Feeds 60 frames, one every `periodMs` (a far end whose clock runs slow or fast); returns the stats and how many went out on arrival. */
-  async function farEndClock(periodMs: number): Promise<{ stats: ReturnType<AudioSender['stats']>; sameTurn: number; packets: Sent[] }> {
+  /**
+   * Feeds 60 frames, one every `periodMs` (a far end whose clock runs slow or
+   * fast); returns the stats, how many went out on arrival, the packets and
+   * when each frame was pushed.
+   */
+  async function farEndClock(
+    periodMs: number,
+  ): Promise<{ stats: ReturnType<AudioSender['stats']>; sameTurn: number; packets: Sent[]; pushed: number[] }> {
     const sink = new CollectingSink();
     const track = new PushedTrack();
     const sender = newSender({ sink, track, live: true });
     sender.start(); // (tick 0: silence, or the first frame if it comes within the grace)
     const t0 = performance.now() + 5;
-    const sameTurn = await pushAt(track, sink, 0, 59, (k) => t0 + periodMs * k);
+    const { sameTurn, pushed } = await pushAt(track, sink, 0, 59, (k) => t0 + periodMs * k);
     const stats = sender.stats();
     sender.stop();
     track.stop();
-    return { stats, sameTurn, packets: sink.packets };
+    return { stats, sameTurn, packets: sink.packets, pushed };
   }
 
   test('live: the clock follows a far end whose clock runs slow or fast: every frame goes out on arrival, no silence, no drop', async () => {
     for (const periodMs of [20.6, 19.4]) {
       // 60 frames drift 36 ms against a 20 ms clock: without following, more than a packet time
-      const { stats, sameTurn, packets } = await farEndClock(periodMs);
+      const { stats, sameTurn, packets, pushed } = await farEndClock(periodMs);
       expect(stats.phaseShifts).toBeGreaterThanOrEqual(2);
       expect(stats.phaseShifts).toBeLessThanOrEqual(12);
       expect(stats.catchUpDrops).toBe(0);
       expect(stats.framesPulled).toBe(60);
       expect(sameTurn).toBeGreaterThanOrEqual(55);
       expect(stats.silencePackets).toBeLessThanOrEqual(2); // (tick 0 before the first frame, and a stalled test process)
-      // the packet rate is the far end's: 60 frames sent over 59 periods
+      // the packet rate is the far end's: the 60 frames go out over the span in which they came
+      // (59 periods, or more where the loaded machine pushed late), not over 59 ticks of 20 ms
       const last = packets.slice(-60);
       const span = last[59].at - last[0].at;
-      expect(Math.abs(span - 59 * periodMs)).toBeLessThan(15);
+      expect(Math.abs(span - (pushed[59] - pushed[0]))).toBeLessThan(8);
       expect(Math.abs(measureFrequency(decode(OPUS, packets).subarray(960 * 2), 48000) - 1000)).toBeLessThan(2);
     }
   });
@@ -410,14 +426,18 @@ describe('AudioSender: live tracks catch up', () => {
       if (wait > 0) await delay(wait);
       track.push(k === 10 ? 3 : 1); // at 10: two frames more, at most one of them within a packet time of its tick
     }
-    await delay(80);
+    // Timers of our own, due with ticks 11 and 12 (a hair after them: t0 is when tick 0's packet was
+    // sent): they fire as late as the machine makes the sender's own timers.
+    const probes = [11, 12].map((k) => new Promise<number>((resolve) => setTimeout(() => resolve(performance.now()), t0 + 20 * k - performance.now())));
+    const due = await Promise.all(probes);
+    await delay(30);
     sender.stop();
     track.stop();
     expect(sender.stats()).toMatchObject({ catchUpDrops: 0, silencePackets: 0, phaseShifts: 0 });
     const first = sink.packets[10]; // tick 10's packet, sent on arrival
     const later = sink.packets.slice(11, 13); // the two frames more: each goes when its tick is due, never a grace later
     expect(later).toHaveLength(2);
-    later.forEach((p, i) => expect(p.at - first.at).toBeLessThan(20 * (i + 1) + 6 + 6)); // (6 ms of slack for timers on a busy machine)
+    later.forEach((p, i) => expect(p.at - due[i]).toBeLessThan(5)); // a grace later would be 20 ms later
     expect(later[1].at - first.at).toBeGreaterThan(20); // the second waited for its tick
   });
 
