@@ -24,9 +24,21 @@ import { opusHasFec } from '../ts/rtc/opus-toc';
 import { opusBandwidthHz, opusModes } from './helpers/opus';
 import { channel, concat, measureFrequency, rmsDb, toneLevelDb } from './helpers/audio';
 import { setTimeout as delay } from 'node:timers/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { activeTimeouts, expectMediaStreamError, NeverTrack, rejection, sleep } from './helpers/media';
 
 // ----------------------------------------------------------------- helpers --
+
+/**
+ * How late this process's event loop ran during each test: a shared machine
+ * can pause the whole process for 100 ms and more, which no sender can help.
+ */
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+beforeEach(() => {
+  loopDelay.reset();
+  loopDelay.enable();
+});
+afterEach(() => loopDelay.disable());
 
 interface Sent extends OutgoingRtpPacket {
   /** performance.now() when the sink got it. */
@@ -92,12 +104,15 @@ function scheduleError(packets: readonly Sent[], intervalMs: number): { p95: num
 /**
  * Real-time pacing: most packets within `p95Ms` of the schedule (loose: the
  * machine is shared), none more than 100 ms off (a 200 ms stall or burst
- * would be). Drift is checked separately, by the mean interval.
+ * would be), unless the machine paused the whole process for longer during
+ * the test (then no more off than that pause and 30 ms). Drift is checked
+ * separately, by the mean interval.
  */
 function expectPaced(packets: readonly Sent[], intervalMs = 20, p95Ms = 25): void {
   const { p95, max } = scheduleError(packets, intervalMs);
+  const pausedMs = loopDelay.max / 1e6;
   expect(p95).toBeLessThan(p95Ms);
-  expect(max).toBeLessThan(100);
+  expect(max).toBeLessThan(Math.max(100, pausedMs + 30));
 }
 
 /** A 20 ms 48 kHz s16 mono frame of a sine at `frequency`, phase-continuous by pts. */
