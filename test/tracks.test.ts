@@ -174,8 +174,10 @@ describe('AudioStreamTrack', () => {
       expect(times[k] - t0).toBeGreaterThanOrEqual(k * 20 - 5);
     }
     expect(Math.abs(times[50] - t0 - 1000)).toBeLessThan(150);
-    // absolute schedule: the error at the 100th frame is that frame's lateness, not 100 small errors added up
-    expect(Math.abs(times[100] - t0 - 2000)).toBeLessThan(60);
+    // absolute schedule: the error near the 100th frame is a frame's own lateness, not 100 small errors
+    // added up (the median of frames 91…100, so that one pause of the loaded machine does not decide it)
+    const lateness = times.slice(91, 101).map((t, i) => t - t0 - (91 + i) * 20).sort((a, b) => a - b);
+    expect(lateness[5]).toBeLessThan(30);
     expect(frames[100].pts).toBe(100 * 960);
   });
 
