@@ -3,7 +3,9 @@ import type { AudioFrame } from './audio-frame';
 /**
  * A bounded first-in first-out queue of frames with asynchronous reads.
  * When full, a push drops the oldest frame (never blocks, never grows), and
- * the drop is counted. Reads that wait are served in the order they were
+ * the drop is counted. The frames sit in a ring of `capacity` slots, and a
+ * frame's slot is cleared when it leaves: the queue holds on to no frame it
+ * has handed out or dropped. Reads that wait are served in the order they were
  * made (an abandoned read — a relay gone idle, a stopped black hole — must
  * not make the next reader fail). Closing it makes the pending and later
  * reads settle with `undefined`.
@@ -11,8 +13,10 @@ import type { AudioFrame } from './audio-frame';
 export class FrameQueue {
   /** Most frames held at once. */
   readonly capacity: number;
-  private readonly frames: AudioFrame[] = [];
+  private readonly ring: Array<AudioFrame | undefined>;
+  /** Slot of the oldest frame. */
   private head = 0;
+  private count = 0;
   private waiters: Array<(frame: AudioFrame | undefined) => void> = [];
   private isEnded = false;
   private isClosed = false;
@@ -22,11 +26,12 @@ export class FrameQueue {
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`FrameQueue: capacity must be an integer ≥ 1; got ${capacity}`);
     this.capacity = capacity;
+    this.ring = new Array<AudioFrame | undefined>(capacity).fill(undefined);
   }
 
   /** Frames waiting to be read. */
   get size(): number {
-    return this.frames.length - this.head;
+    return this.count;
   }
 
   /** Frames dropped because the queue was full. */
@@ -54,23 +59,19 @@ export class FrameQueue {
       return true;
     }
     let kept = true;
-    if (this.size >= this.capacity) {
-      this.head++;
+    if (this.count === this.capacity) {
+      this.take();
       this.dropCount++;
       kept = false;
     }
-    this.frames.push(frame);
-    this.compact();
+    this.ring[(this.head + this.count) % this.capacity] = frame;
+    this.count++;
     return kept;
   }
 
   /** The oldest frame, waiting for one if empty; `undefined` once closed. Waiting reads are served in order. */
   shift(): Promise<AudioFrame | undefined> {
-    if (this.size > 0) {
-      const frame = this.frames[this.head++];
-      this.compact();
-      return Promise.resolve(frame);
-    }
+    if (this.count > 0) return Promise.resolve(this.take());
     if (this.isClosed || this.isEnded) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       this.waiters.push(resolve);
@@ -79,9 +80,10 @@ export class FrameQueue {
 
   /** Drops every queued frame (not counted as drops); returns how many. */
   clear(): number {
-    const n = this.size;
-    this.frames.length = 0;
+    const n = this.count;
+    this.ring.fill(undefined);
     this.head = 0;
+    this.count = 0;
     return n;
   }
 
@@ -108,10 +110,12 @@ export class FrameQueue {
     for (const resolve of waiters) resolve(undefined);
   }
 
-  private compact(): void {
-    if (this.head > 64 && this.head * 2 > this.frames.length) {
-      this.frames.splice(0, this.head);
-      this.head = 0;
-    }
+  /** Removes and returns the oldest frame (the queue is not empty). */
+  private take(): AudioFrame {
+    const frame = this.ring[this.head] as AudioFrame;
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.count--;
+    return frame;
   }
 }

@@ -21,7 +21,8 @@ export class WriteQueue {
   limitBytes = Number.POSITIVE_INFINITY;
   private readonly sink: ByteSink;
   private readonly onResult: (error: Error | undefined, op: WriteOp) => void;
-  private readonly ops: WriteOp[] = [];
+  /** Operations in order; a slot is cleared once its operation has run, so written data is not held. */
+  private readonly ops: Array<WriteOp | undefined> = [];
   private head = 0;
   private bytes = 0;
   private running: Promise<void> | undefined;
@@ -49,7 +50,7 @@ export class WriteQueue {
 
   /** Queues an operation and starts writing if idle. */
   push(op: WriteOp): void {
-    const last = this.ops.length > this.head + 1 ? this.ops[this.ops.length - 1] : undefined;
+    const last = this.ops.length > this.head + 1 ? this.ops[this.ops.length - 1] : undefined; // (not the one running)
     if (op.kind === 'zeros' && last?.kind === 'zeros') {
       last.length += op.length; // not yet started: merge the runs
     } else {
@@ -72,14 +73,14 @@ export class WriteQueue {
 
   private async run(): Promise<void> {
     while (this.head < this.ops.length) {
-      const op = this.ops[this.head];
+      const op = this.ops[this.head] as WriteOp;
       let failure: Error | undefined;
       try {
         await this.execute(op);
       } catch (error) {
         failure = types.isNativeError(error) ? error : new Error(String(error)); // fs errors may come from another realm
       }
-      this.head++;
+      this.ops[this.head++] = undefined;
       this.bytes -= weight(op);
       if (this.head > 256 && this.head * 2 > this.ops.length) {
         this.ops.splice(0, this.head);
