@@ -5,10 +5,10 @@ import type { AudioFrame } from './audio-frame';
  * When full, a push drops the oldest frame (never blocks, never grows), and
  * the drop is counted. The frames sit in a ring of `capacity` slots, and a
  * frame's slot is cleared when it leaves: the queue holds on to no frame it
- * has handed out or dropped. Reads that wait are served in the order they were
- * made (an abandoned read — a relay gone idle, a stopped black hole — must
- * not make the next reader fail). Closing it makes the pending and later
- * reads settle with `undefined`.
+ * has handed out or dropped. Reads that wait are served in the order they
+ * were made (an abandoned read — a relay gone idle, a stopped black hole —
+ * must not make the next reader fail). Closing it makes the pending and
+ * later reads settle with `undefined`.
  */
 export class FrameQueue {
   /** Most frames held at once. */
