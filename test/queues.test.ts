@@ -42,7 +42,7 @@ describe('FrameQueue', () => {
     const q = new FrameQueue(5);
     const model: number[] = [];
     let seed = 12345;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647; // (Park-Miller: exact in doubles)
     let pts = 0;
     let drops = 0;
     for (let step = 0; step < 2000; step++) {
