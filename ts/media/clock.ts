@@ -46,6 +46,11 @@ export class PacingClock {
     return this.tick;
   }
 
+  /** When tick `tick` is due on the schedule as it is now (performance.now() ms); NaN before the first tick. */
+  dueMs(tick: number): number {
+    return this.startMs === undefined ? NaN : this.startMs + tick * this.intervalMs;
+  }
+
   /**
    * Resolves when the next tick is due (at once for the first tick, or when
    * late) and returns the tick's index. `signal` aborts the wait (rejects

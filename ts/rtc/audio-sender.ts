@@ -214,7 +214,6 @@ export class AudioSender extends EventEmitter {
   private readerWaiting: (() => void) | undefined;
   private abandonRead: (() => void) | undefined;
   private readonly pendingReads = new Map<MediaStreamTrack, Promise<AudioFrame>>(); // reads in flight, until they settle
-  private startMs = 0; // when tick 0 was due (moved by clock slips, and by live audio: see followArrival)
   private arrivalMs = -Infinity; // when the oldest packet ready to send was read (live tracks)
   private offRun = 0; // live tracks: ticks in a row whose audio came more than half a packet time off, on one side
   private offRunMs = 0; // the smallest of their offsets (see followArrival)
@@ -374,6 +373,7 @@ export class AudioSender extends EventEmitter {
     const interval = this.ptimeMs;
     while (this.currentState === 'running') {
       const slips = this.clock.slips;
+      const dueBefore = this.clock.dueMs(this.clock.ticks); // the next tick's time before a slip can move it
       const waitBegan = performance.now();
       let tick: number;
       try {
@@ -386,26 +386,24 @@ export class AudioSender extends EventEmitter {
       }
       if (this.currentState !== 'running') return;
       const now = performance.now();
-      if (tick === 0) {
-        this.startMs = now;
-      } else if (this.clock.slips !== slips) {
+      const dueMs = this.clock.dueMs(tick);
+      if (this.clock.slips !== slips) {
         // The event loop was blocked for longer than the clock catches up on:
         // the ticks of that time are lost. Skip their timestamps, so the RTP
         // timeline stays in step with real time (the receiver sees a gap).
-        const missed = Math.max(0, Math.round((now - (this.startMs + tick * interval)) / interval));
-        this.startMs = now - tick * interval;
+        const missed = Math.max(0, Math.round((dueMs - dueBefore) / interval));
         this.counters.clockSlips++;
         this.packetizer.skip(missed * this.samplesPerPacket);
         log('%s: the event loop stalled; %d packet times skipped', this.describe(), missed);
       }
       if (this.encoder.readyPackets === 0 && this.current !== null && !this.ending) {
         // Not there yet: a frame due now may be a few ms behind the tick.
-        const wait = this.startMs + tick * interval + this.graceMs - now;
+        const wait = dueMs + this.graceMs - now;
         await this.waitForAudio(wait);
         if (this.currentState !== 'running') return;
       }
       if (this.encoder.readyPackets > 0) {
-        if (this.live) this.followArrival(this.arrivalMs >= waitBegan ? this.arrivalMs - (this.startMs + tick * interval) : undefined);
+        if (this.live) this.followArrival(this.arrivalMs >= waitBegan ? this.arrivalMs - dueMs : undefined);
         const payload = this.encoder.encodeNext();
         if (this.live) this.catchUp();
         this.wakeReader();
@@ -452,7 +450,6 @@ export class AudioSender extends EventEmitter {
     const shiftMs = this.offRunMs;
     this.offRun = 0;
     this.clock.shift(shiftMs);
-    this.startMs += shiftMs;
     this.counters.phaseShifts++;
     log('%s: the clock moves %s ms to follow the live audio', this.describe(), shiftMs.toFixed(1));
   }
@@ -561,7 +558,7 @@ export class AudioSender extends EventEmitter {
       }
       this.counters.framesPulled++;
       if (this.encoder.readyPackets > 0) this.counters.earlyFrames++;
-      if (this.encoder.readyPackets === 0) this.arrivalMs = performance.now();
+      if (this.live && this.encoder.readyPackets === 0) this.arrivalMs = performance.now();
       this.encoder.push(frame);
       this.counters.maxBufferedPackets = Math.max(this.counters.maxBufferedPackets, this.encoder.readyPackets);
       if (this.encoder.readyPackets > 0) {
